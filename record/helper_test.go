@@ -1,0 +1,118 @@
+package record_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/shmcast/shmcast"
+)
+
+// clipFrames splits a test clip into access units, 30 fps from PTS 0.
+func clipFrames(t testing.TB, name string) []shmcast.Frame {
+	t.Helper()
+	data, err := os.ReadFile("../internal/testclip/" + name + ".h264")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Split at start codes; a new access unit starts at a non-VCL unit
+	// after a VCL unit, or at a VCL unit with first_mb_in_slice == 0.
+	var nalStarts []int
+	for i := 0; i+3 <= len(data); i++ {
+		if data[i] == 0 && data[i+1] == 0 && data[i+2] == 1 {
+			s := i
+			if s > 0 && data[s-1] == 0 {
+				s--
+			}
+			nalStarts = append(nalStarts, s)
+			i += 2
+		}
+	}
+	var frames []shmcast.Frame
+	auStart, sawVCL := 0, false
+	for _, s := range nalStarts {
+		h := s + 3
+		if data[s+2] == 0 {
+			h++
+		}
+		typ := data[h] & 0x1f
+		vcl := typ == 1 || typ == 5
+		first := vcl && data[h+1]&0x80 != 0
+		if sawVCL && (!vcl || first) {
+			frames = append(frames, frameOf(data[auStart:s], len(frames)))
+			auStart, sawVCL = s, false
+		}
+		if vcl {
+			sawVCL = true
+		}
+	}
+	frames = append(frames, frameOf(data[auStart:], len(frames)))
+	return frames
+}
+
+func frameOf(au []byte, i int) shmcast.Frame {
+	d := time.Duration(i) * time.Second / 30
+	key := false
+	for j := 0; j+3 < len(au); j++ {
+		if au[j] == 0 && au[j+1] == 0 && au[j+2] == 1 && au[j+3]&0x1f == 5 {
+			key = true
+		}
+	}
+	return shmcast.Frame{Data: au, PTS: d, DTS: d, Key: key, Seq: uint64(i + 1)}
+}
+
+// probe is what ffprobe says about a recording.
+type probe struct {
+	Codec    string
+	Width    int
+	Height   int
+	Frames   int
+	Duration time.Duration
+}
+
+func ffprobe(t testing.TB, path string) probe {
+	t.Helper()
+	out, err := exec.Command("ffprobe", "-v", "error", "-count_frames",
+		"-show_entries", "stream=codec_name,width,height,nb_read_frames:format=duration",
+		"-of", "json", path).Output()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v", path, err)
+	}
+	var v struct {
+		Streams []struct {
+			CodecName    string `json:"codec_name"`
+			Width        int    `json:"width"`
+			Height       int    `json:"height"`
+			NbReadFrames string `json:"nb_read_frames"`
+		} `json:"streams"`
+		Format struct {
+			Duration string `json:"duration"`
+		} `json:"format"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil || len(v.Streams) != 1 {
+		t.Fatalf("ffprobe %s: %v: %s", path, err, out)
+	}
+	s := v.Streams[0]
+	p := probe{Codec: s.CodecName, Width: s.Width, Height: s.Height}
+	p.Frames, _ = strconv.Atoi(s.NbReadFrames)
+	if sec, err := strconv.ParseFloat(v.Format.Duration, 64); err == nil {
+		p.Duration = time.Duration(sec * float64(time.Second))
+	}
+	return p
+}
+
+// decodeClean runs ffmpeg's decoder over path with -xerror and fails the
+// test on any output or a non-zero exit.
+func decodeClean(t testing.TB, path string) {
+	t.Helper()
+	cmd := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", path, "-f", "null", "-")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil || stderr.Len() > 0 {
+		t.Errorf("ffmpeg decode %s: %v: %s", path, err, stderr.String())
+	}
+}

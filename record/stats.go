@@ -1,0 +1,59 @@
+package record
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Stats is a snapshot of a [Recorder]'s counters.
+type Stats struct {
+	Bytes     uint64 // written to files, headers included
+	Frames    uint64 // frames written to files
+	Skipped   uint64 // frames not recorded while recording: waiting for a key frame, after an error, bad input
+	Fragments uint64 // fragments written (AnnexB: buffered writes)
+	Segments  uint64 // files opened
+	Deleted   uint64 // files deleted by retention
+	Errors    uint64 // errors reported through OnError
+
+	Recording bool   // between Start (or New) and Stop
+	Failing   bool   // a write failed and the recorder waits to retry
+	File      string // path of the open segment; empty when none is open
+
+	LastError     error     // most recent error; nil if none yet
+	LastErrorTime time.Time // when LastError happened
+}
+
+// stats holds the live counters; they are read without the recorder's lock.
+type stats struct {
+	bytes, frames, skipped, fragments, segments, deleted, errors atomic.Uint64
+
+	recording, failing atomic.Bool
+	file               atomic.Pointer[string]
+	lastErr            atomic.Pointer[timedError]
+}
+
+type timedError struct {
+	err error
+	at  time.Time
+}
+
+func (s *stats) snapshot() Stats {
+	st := Stats{
+		Bytes:     s.bytes.Load(),
+		Frames:    s.frames.Load(),
+		Skipped:   s.skipped.Load(),
+		Fragments: s.fragments.Load(),
+		Segments:  s.segments.Load(),
+		Deleted:   s.deleted.Load(),
+		Errors:    s.errors.Load(),
+		Recording: s.recording.Load(),
+		Failing:   s.failing.Load(),
+	}
+	if p := s.file.Load(); p != nil {
+		st.File = *p
+	}
+	if e := s.lastErr.Load(); e != nil {
+		st.LastError, st.LastErrorTime = e.err, e.at
+	}
+	return st
+}
