@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shmcast/shmcast"
+	"github.com/shmcast/shmcast/record"
 )
 
 // clipFrames splits a test clip into access units, 30 fps from PTS 0.
@@ -115,4 +116,57 @@ func decodeClean(t testing.TB, path string) {
 	if err := cmd.Run(); err != nil || stderr.Len() > 0 {
 		t.Errorf("ffmpeg decode %s: %v: %s", path, err, stderr.String())
 	}
+}
+
+// packetPTS returns the PTS of every packet of path, in 90 kHz ticks, in
+// decode order.
+func packetPTS(t testing.TB, path string) (pts []int64) {
+	t.Helper()
+	out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0",
+		"-show_entries", "packet=pts", "-of", "csv=p=0", path).Output()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v", path, err)
+	}
+	for _, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
+		p, err := strconv.ParseInt(string(line), 10, 64)
+		if err != nil {
+			t.Fatalf("ffprobe packet line %q", line)
+		}
+		pts = append(pts, p)
+	}
+	return pts
+}
+
+// record writes frames into a new recorder with options o and closes it.
+func recordAll(t testing.TB, o record.Options, frames []shmcast.Frame) *record.Recorder {
+	t.Helper()
+	r, err := record.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range frames {
+		if err := r.WriteFrame(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// checkPlayable probes every recording in dir and checks it decodes cleanly;
+// it returns the probes.
+func checkPlayable(t testing.TB, dir string) (files []string, probes []probe) {
+	t.Helper()
+	files = recordings(t, dir)
+	for _, f := range files {
+		p := ffprobe(t, f)
+		if p.Codec != "h264" || p.Frames == 0 {
+			t.Errorf("%s: ffprobe = %+v", f, p)
+		}
+		decodeClean(t, f)
+		probes = append(probes, p)
+	}
+	return files, probes
 }

@@ -16,7 +16,7 @@ type Stats struct {
 	Errors    uint64 // errors reported through OnError
 
 	Recording bool   // between Start (or New) and Stop
-	Failing   bool   // a write failed and the recorder waits to retry
+	Failing   bool   // an error stopped the recording and no fragment has been written since
 	File      string // path of the open segment; empty when none is open
 
 	LastError     error     // most recent error; nil if none yet
