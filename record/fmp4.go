@@ -121,7 +121,7 @@ func (m *annexBMuxer) header(sps, pps []byte) ([]byte, error) {
 }
 
 func (m *annexBMuxer) add(au []byte, key bool, dts int64, dur uint32, ptsOffset int32) error {
-	if err := checkStart(au); err != nil {
+	if err := checkAnnexB(au); err != nil {
 		return err
 	}
 	m.buf = append(m.buf, au...)

@@ -3,67 +3,30 @@ package record_test
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/shmcast/shmcast"
+	"github.com/shmcast/shmcast/internal/testclip"
 	"github.com/shmcast/shmcast/record"
 )
 
-// clipFrames splits a test clip into access units, 30 fps from PTS 0.
+// clipFrames returns the frames of a test clip: 30 fps from PTS 0.
 func clipFrames(t testing.TB, name string) []shmcast.Frame {
 	t.Helper()
-	data, err := os.ReadFile("../internal/testclip/" + name + ".h264")
+	clips := map[string][]byte{
+		"baseline": testclip.Baseline,
+		"high":     testclip.High,
+		"aud":      testclip.AUD,
+		"slices":   testclip.Slices,
+	}
+	frames, err := testclip.Frames(clips[name])
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Split at start codes; a new access unit starts at a non-VCL unit
-	// after a VCL unit, or at a VCL unit with first_mb_in_slice == 0.
-	var nalStarts []int
-	for i := 0; i+3 <= len(data); i++ {
-		if data[i] == 0 && data[i+1] == 0 && data[i+2] == 1 {
-			s := i
-			if s > 0 && data[s-1] == 0 {
-				s--
-			}
-			nalStarts = append(nalStarts, s)
-			i += 2
-		}
-	}
-	var frames []shmcast.Frame
-	auStart, sawVCL := 0, false
-	for _, s := range nalStarts {
-		h := s + 3
-		if data[s+2] == 0 {
-			h++
-		}
-		typ := data[h] & 0x1f
-		vcl := typ == 1 || typ == 5
-		first := vcl && data[h+1]&0x80 != 0
-		if sawVCL && (!vcl || first) {
-			frames = append(frames, frameOf(data[auStart:s], len(frames)))
-			auStart, sawVCL = s, false
-		}
-		if vcl {
-			sawVCL = true
-		}
-	}
-	frames = append(frames, frameOf(data[auStart:], len(frames)))
 	return frames
-}
-
-func frameOf(au []byte, i int) shmcast.Frame {
-	d := time.Duration(i) * time.Second / 30
-	key := false
-	for j := 0; j+3 < len(au); j++ {
-		if au[j] == 0 && au[j+1] == 0 && au[j+2] == 1 && au[j+3]&0x1f == 5 {
-			key = true
-		}
-	}
-	return shmcast.Frame{Data: au, PTS: d, DTS: d, Key: key, Seq: uint64(i + 1)}
 }
 
 // probe is what ffprobe says about a recording.

@@ -72,7 +72,8 @@ func TestRecordProbe(t *testing.T) {
 			decodeClean(t, files[0])
 			st := r.Stats()
 			fi, _ := os.Stat(files[0])
-			if st.Frames != uint64(len(frames)) || st.Segments != 1 || st.Bytes != uint64(fi.Size()) || st.Errors != 0 {
+			if st.Frames != uint64(len(frames)) || st.Segments != 1 || st.Bytes != uint64(fi.Size()) || st.Errors != 0 ||
+				st.Width != tt.width || st.Height != tt.height {
 				t.Errorf("Stats = %+v, want %d frames, 1 segment, %d bytes", st, len(frames), fi.Size())
 			}
 		})

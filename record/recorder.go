@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shmcast/shmcast"
+	"github.com/shmcast/shmcast/h264"
 )
 
 // maxGap is the largest decode-time step between two frames that is still
@@ -289,8 +290,12 @@ func (r *Recorder) closeSegment() {
 // openSegment starts a segment with key frame f.
 func (r *Recorder) openSegment(f shmcast.Frame, dts int64, now time.Time) error {
 	sps, pps := paramSets(f.Data)
-	if r.o.Format == FMP4 && (sps == nil || pps == nil) {
+	if sps == nil || pps == nil {
 		return fmt.Errorf("record: key frame %d without SPS and PPS", f.Seq)
+	}
+	info, err := h264.ParseSPS(sps)
+	if err != nil {
+		return fmt.Errorf("record: key frame %d: %w", f.Seq, err)
 	}
 	head, err := r.mux.header(sps, pps)
 	if err != nil {
@@ -309,6 +314,7 @@ func (r *Recorder) openSegment(f shmcast.Frame, dts int64, now time.Time) error 
 	r.st.bytes.Add(uint64(len(head)))
 	r.st.segments.Add(1)
 	r.st.file.Store(&seg.path)
+	r.st.size.Store(uint64(info.Width)<<32 | uint64(info.Height))
 	r.o.Logger.Debug("record: segment", "file", path)
 	if r.o.MaxAge > 0 || r.o.MaxBytes > 0 {
 		r.retain(now)

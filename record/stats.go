@@ -19,6 +19,8 @@ type Stats struct {
 	Failing   bool   // an error stopped the recording and no fragment has been written since
 	File      string // path of the open segment; empty when none is open
 
+	Width, Height int // picture size of the latest segment, from its SPS
+
 	LastError     error     // most recent error; nil if none yet
 	LastErrorTime time.Time // when LastError happened
 }
@@ -28,6 +30,7 @@ type stats struct {
 	bytes, frames, skipped, fragments, segments, deleted, errors atomic.Uint64
 
 	recording, failing atomic.Bool
+	size               atomic.Uint64 // width<<32 | height
 	file               atomic.Pointer[string]
 	lastErr            atomic.Pointer[timedError]
 }
@@ -49,6 +52,8 @@ func (s *stats) snapshot() Stats {
 		Recording: s.recording.Load(),
 		Failing:   s.failing.Load(),
 	}
+	size := s.size.Load()
+	st.Width, st.Height = int(size>>32), int(uint32(size))
 	if p := s.file.Load(); p != nil {
 		st.File = *p
 	}
