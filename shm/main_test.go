@@ -177,7 +177,7 @@ func childWriter() error {
 type readerResult struct {
 	ReaderStats
 	Bad     uint64 // frames that failed their checksum: must be 0
-	GapLost uint64 // frames missing between delivered sequence numbers
+	GapLost uint64 // frames missing before and between delivered sequence numbers
 	Last    uint64 // last frame number delivered
 	Err     string
 }
@@ -205,7 +205,7 @@ func childReader() error {
 			res.Bad++
 			fmt.Fprintln(os.Stderr, err)
 		}
-		if res.Last != 0 && f.Seq > res.Last+1 {
+		if f.Seq > res.Last+1 {
 			res.GapLost += f.Seq - res.Last - 1
 		}
 		res.Last = f.Seq

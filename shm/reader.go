@@ -30,9 +30,9 @@ type ReaderOptions struct {
 // ReaderStats is a snapshot of a [Reader]'s counters.
 type ReaderStats struct {
 	Frames           uint64 // frames delivered
-	Lost             uint64 // frames the writer published after our start that we never delivered
+	Lost             uint64 // frames overwritten before we could read them (a gap in Seq)
 	Torn             uint64 // copies found torn by the seqlock re-check, dropped and retried (counted in Lost too)
-	Skipped          uint64 // frames passed over while waiting for a key frame after start or reattach
+	Skipped          uint64 // non-key frames passed over while waiting for a key frame after joining or reattaching
 	Reattaches       uint64 // times the reader moved to a restarted writer's new segment
 	KeyframeRequests uint64 // key frame requests sent to the writer
 	WriterAlive      bool   // the writer's lock was held at the last check
@@ -75,8 +75,10 @@ var (
 // an error that matches [os.ErrNotExist] and is [shmcast.Temporary] (the
 // producer may not have started yet); an invalid one gives one of
 // [ErrNotSegment], [ErrVersion], [ErrCRC], [ErrInconsistent], [ErrTruncated]
-// or [ErrCodec]. Reading starts at the newest key frame still in the ring,
-// or at the next key frame (after asking the writer for one).
+// or [ErrCodec]. Reading starts at frame 1 if the writer has published
+// nothing yet, else at the newest key frame still in the ring, else at the
+// next key frame (after asking the writer for one). From there on every
+// frame the writer publishes is counted once: delivered, lost or skipped.
 func Open(name string, o ReaderOptions) (*Reader, error) {
 	path, err := segmentPath(o.Dir, name)
 	if err != nil {
@@ -110,8 +112,12 @@ func Open(name string, o ReaderOptions) (*Reader, error) {
 func (r *Reader) start() {
 	s := r.seg
 	w, k := s.writeSeq(), s.lastKey()
-	r.waitKey = true
 	r.markActive(true)
+	if w == 0 && !r.gone { // there from the start: read the stream as it comes
+		r.next, r.waitKey = 1, false
+		return
+	}
+	r.waitKey = true
 	if !r.gone && k >= 1 && k <= w && w-k+2 <= uint64(s.l.slots) {
 		r.next = k
 		return
@@ -256,12 +262,8 @@ func (r *Reader) take(s *segment, w uint64) (shmcast.Frame, bool, error) {
 	if keep := uint64(s.l.slots) - 2; w > keep && w-keep > next {
 		next = w - keep // frames w-slots+2 .. w cannot be overwritten yet
 	}
-	if r.waitKey {
-		r.skipped.Add(next - n)
-	} else {
-		r.lost.Add(next - n)
-		r.discont = true
-	}
+	r.lost.Add(next - n)
+	r.discont = true
 	r.next = next
 	return shmcast.Frame{}, false, nil
 }
