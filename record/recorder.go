@@ -235,13 +235,19 @@ func (r *Recorder) add(dur uint32) {
 	}
 }
 
-// flush writes the open fragment.
+// flush writes the open fragment, creating the segment's file with the
+// first one.
 func (r *Recorder) flush() {
 	n := r.mux.frames()
 	if n == 0 {
 		return
 	}
 	b, err := r.mux.fragment()
+	if err == nil && r.seg.f == nil {
+		b = append(r.seg.head, b...)
+		r.seg.head = nil
+		err = r.createFile()
+	}
 	if err == nil {
 		err = r.seg.write(b, r.o.Sync == SyncFragment)
 	}
@@ -259,6 +265,22 @@ func (r *Recorder) flush() {
 		r.st.failing.Store(false)
 		r.o.Logger.Info("record: recording again", "file", r.seg.path)
 	}
+}
+
+// createFile creates the open segment's file and applies retention.
+func (r *Recorder) createFile() error {
+	file, path, err := createSegment(&r.o, r.seg.start)
+	if err != nil {
+		return err
+	}
+	r.seg.f, r.seg.path = file, path
+	r.st.segments.Add(1)
+	r.st.file.Store(&r.seg.path)
+	r.o.Logger.Debug("record: segment", "file", path)
+	if r.o.MaxAge > 0 || r.o.MaxBytes > 0 {
+		r.retain(r.seg.start)
+	}
+	return nil
 }
 
 // closeSegment writes the held frame and the open fragment and closes the
@@ -301,24 +323,11 @@ func (r *Recorder) openSegment(f shmcast.Frame, dts int64, now time.Time) error 
 	if err != nil {
 		return err
 	}
-	file, path, err := createSegment(&r.o, now)
-	if err != nil {
-		return err
+	r.seg = &segment{
+		head: append([]byte(nil), head...), start: now, firstDTS: dts, sps: sps, pps: pps,
 	}
-	seg := &segment{f: file, path: path, start: now, firstDTS: dts, sps: sps, pps: pps}
-	if err := seg.write(head, false); err != nil {
-		seg.close(false)
-		return err
-	}
-	r.seg, r.lastDur = seg, 0
-	r.st.bytes.Add(uint64(len(head)))
-	r.st.segments.Add(1)
-	r.st.file.Store(&seg.path)
+	r.lastDur = 0
 	r.st.size.Store(uint64(info.Width)<<32 | uint64(info.Height))
-	r.o.Logger.Debug("record: segment", "file", path)
-	if r.o.MaxAge > 0 || r.o.MaxBytes > 0 {
-		r.retain(now)
-	}
 	return nil
 }
 

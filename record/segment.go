@@ -10,17 +10,20 @@ import (
 	"time"
 )
 
-// segment is one open file. Its size is the length of its last complete
-// write: after a failed write the file is cut back to it, so that it always
-// ends with a whole fragment.
+// segment is one recording. Its file is created only with its first
+// fragment, written in one piece with the header, so that no file ever holds
+// a header without a picture. The file's size is the length of its last
+// complete write: after a failed write the file is cut back to it, so that
+// it always ends with a whole fragment.
 type segment struct {
-	f        *os.File
+	f        *os.File // nil until the first fragment
 	path     string
-	start    time.Time // wall clock, UTC, when it was opened
+	head     []byte    // header, until the file is created
+	start    time.Time // wall clock when its first frame arrived: its name
 	firstDTS int64     // 90 kHz ticks of the first frame
-	sps, pps []byte    // copies, to notice a change
+	sps, pps []byte    // of the key frame it started with
 	size     int64
-	frags    int // fragments written after the header
+	frags    int // fragments written
 }
 
 // maxCollisions bounds the "-N" suffixes tried for a taken name.
@@ -78,9 +81,12 @@ func (s *segment) write(b []byte, sync bool) error {
 	return nil
 }
 
-// close closes the file, fsyncing it first if sync. A segment without a
-// complete fragment is removed: it holds no picture.
+// close closes the file, if there is one, fsyncing it first if sync. A
+// file without a complete fragment is removed: it holds no picture.
 func (s *segment) close(sync bool) error {
+	if s.f == nil {
+		return nil
+	}
 	var err error
 	if sync && s.frags > 0 {
 		err = s.f.Sync()

@@ -228,9 +228,10 @@ func TestRetentionSize(t *testing.T) {
 	checkForeign(t, dir)
 }
 
-// TestBackoff makes segment creation fail by removing the directory: the
-// recorder reports each failure, retries at key frames after 1, 2, 4, 4 s,
-// and records again once the directory is back.
+// TestBackoff makes file creation fail by removing the directory: the
+// recorder reports each failure (files are created with their first
+// fragment, 1 s after the key frame), retries at the first key frame after
+// 1, 2, 4 s, and records again once the directory is back.
 func TestBackoff(t *testing.T) {
 	clip := clipFrames(t, "baseline")
 	dir := filepath.Join(t.TempDir(), "rec")
@@ -258,19 +259,19 @@ func TestBackoff(t *testing.T) {
 		})
 		r.Close()
 		st := r.Stats()
-		if st.LastError == nil || !errors.Is(st.LastError, fs.ErrNotExist) || st.Failing || st.Errors != 4 {
+		if st.LastError == nil || !errors.Is(st.LastError, fs.ErrNotExist) || st.Failing || st.Errors != 3 {
 			t.Errorf("Stats = %+v", st)
 		}
 	})
-	want := []time.Duration{3 * time.Second, 4 * time.Second, 6 * time.Second, 10 * time.Second}
+	want := []time.Duration{3 * time.Second, 5 * time.Second, 8 * time.Second}
 	if diff := cmp.Diff(want, errs); diff != "" {
 		t.Errorf("errors at (-want +got):\n%s", diff)
 	}
-	wantFailing := []bool{false, false, false, true, true, true, true, true, true, true, true, true, true, true, true, false}
+	wantFailing := []bool{false, false, false, true, true, true, true, true, true, true, true, true, true, false, false, false}
 	if diff := cmp.Diff(wantFailing, failing); diff != "" {
 		t.Errorf("Failing at each half second (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"2000-01-01T00-00-14.000Z.mp4", "2000-01-01T00-00-15.000Z.mp4"}, names(t, dir)); diff != "" {
+	if diff := cmp.Diff([]string{"2000-01-01T00-00-12.000Z.mp4", "2000-01-01T00-00-13.000Z.mp4", "2000-01-01T00-00-14.000Z.mp4", "2000-01-01T00-00-15.000Z.mp4"}, names(t, dir)); diff != "" {
 		t.Errorf("files after recovery (-want +got):\n%s", diff)
 	}
 	checkPlayable(t, dir)
