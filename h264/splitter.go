@@ -108,6 +108,11 @@ func NewSplitterOptions(r io.Reader, o SplitterOptions) *Splitter {
 // ReadFrame returns the next access unit.
 func (s *Splitter) ReadFrame(ctx context.Context) (shmcast.Frame, error) {
 	for {
+		if !s.skipping && s.auBytes() > s.maxSize {
+			s.drop()
+			return shmcast.Frame{}, shmcast.Temporary(fmt.Errorf("h264: splitter: frame %d: %w: more than %d bytes",
+				s.n, ErrFrameTooLarge, s.maxSize))
+		}
 		if s.nalStart >= 0 && !s.peeked {
 			f, ok, done := s.peek()
 			if ok {
@@ -124,11 +129,6 @@ func (s *Splitter) ReadFrame(ctx context.Context) (shmcast.Frame, error) {
 		} else {
 			s.scan = max(s.scan, len(s.buf)-2)
 		}
-		if s.held() > s.maxSize {
-			s.drop()
-			return shmcast.Frame{}, shmcast.Temporary(fmt.Errorf("h264: splitter: frame %d: %w: more than %d bytes",
-				s.n, ErrFrameTooLarge, s.maxSize))
-		}
 		if err := s.fill(ctx); err != nil {
 			return shmcast.Frame{}, err
 		}
@@ -136,33 +136,41 @@ func (s *Splitter) ReadFrame(ctx context.Context) (shmcast.Frame, error) {
 }
 
 // peek assigns the NAL unit at nalStart to the current or a new access unit
-// once enough of it is buffered. done reports that it did; ok that an access
-// unit is complete and returned in f.
+// as soon as enough of it is buffered: its header byte, and for a slice its
+// first_mb_in_slice. done reports that it did; ok that an access unit is
+// complete and returned in f.
 func (s *Splitter) peek() (f shmcast.Frame, ok, done bool) {
 	win := s.buf[s.nalStart:]
-	if len(win) < 1+peekSize && !s.eof {
-		if bytes.Index(win, startCode3) < 0 {
-			return f, false, false
+	complete := s.eof
+	if k := bytes.Index(win, startCode3); k >= 0 {
+		win, complete = win[:k], true
+	}
+	if complete {
+		for len(win) > 0 && win[len(win)-1] == 0 {
+			win = win[:len(win)-1]
+		}
+		if len(win) == 0 {
+			s.peeked = true // empty NAL unit: addNAL drops it
+			return f, false, true
 		}
 	}
-	if len(win) > 1+peekSize {
-		win = win[:1+peekSize]
+	if len(win) == 0 {
+		return f, false, false
 	}
-	if e, err := nalEnd(win, 0, 0); err == nil {
-		win = win[:e]
+	win = win[:min(len(win), 1+peekSize)]
+	t := TypeOf(win)
+	starts, known := s.startsAU(t, win)
+	if !known && !complete && len(win) < 1+peekSize {
+		return f, false, false
 	}
 	s.peeked = true
-	if len(win) == 0 {
-		return f, false, true // empty NAL unit: endNAL drops it
-	}
-	t := TypeOf(win)
-	starts := s.startsAU(t, win)
 	if s.skipping {
 		if !starts {
+			s.vcl = s.vcl || t.IsVCL()
 			s.nalStart = -1 // drop this NAL unit too
 			return f, false, true
 		}
-		s.skipping = false
+		s.skipping, s.vcl, s.key = false, false, false
 	} else if starts && len(s.nalus) > 0 {
 		f, ok = s.emit(), true
 	}
@@ -172,18 +180,19 @@ func (s *Splitter) peek() (f shmcast.Frame, ok, done bool) {
 }
 
 // startsAU reports whether a NAL unit of type t, whose first bytes are win,
-// begins a new access unit (§7.4.1.2.3, §7.4.1.2.4).
-func (s *Splitter) startsAU(t NALUType, win []byte) bool {
+// begins a new access unit (§7.4.1.2.3, §7.4.1.2.4), and whether win held
+// enough bytes to tell.
+func (s *Splitter) startsAU(t NALUType, win []byte) (starts, known bool) {
 	switch {
 	case t == NALUTypeAUD:
-		return len(s.nalus) > 0 || s.skipping
+		return len(s.nalus) > 0 || s.skipping, true
 	case t == NALUTypeSEI, t == NALUTypeSPS, t == NALUTypePPS, t >= NALUTypePrefix && t <= 18:
-		return s.vcl
-	case t.IsVCL():
+		return s.vcl, true
+	case t.IsVCL() && s.vcl:
 		mb, ok := firstMB(win)
-		return s.vcl && ok && mb == 0
+		return ok && mb == 0, ok
 	}
-	return false
+	return false, true
 }
 
 // endNAL ends the NAL unit being read at the start code at k.
@@ -244,22 +253,21 @@ func (s *Splitter) emit() shmcast.Frame {
 	return f
 }
 
-// held returns how many buffered bytes belong to the current access unit.
-func (s *Splitter) held() int {
-	switch {
-	case len(s.nalus) > 0:
-		return len(s.buf) - s.nalus[0].start
-	case s.nalStart >= 0:
-		return len(s.buf) - s.nalStart
+// auBytes returns the size of the current access unit so far.
+func (s *Splitter) auBytes() int {
+	n := s.auSize
+	if s.nalStart >= 0 && s.peeked {
+		n += len(startCode) + s.scan - s.nalStart
 	}
-	return 0
+	return n
 }
 
 // drop discards the current, oversized access unit.
 func (s *Splitter) drop() {
 	s.nalus, s.auSize, s.key = s.nalus[:0], 0, false
-	s.nalStart, s.peeked = -1, false
-	s.scan = max(s.scan, len(s.buf)-2)
+	if s.peeked { // the NAL unit being read belongs to the dropped unit
+		s.nalStart, s.peeked = -1, false
+	}
 	s.skipping, s.disc = true, true
 	s.n++
 }
