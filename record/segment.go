@@ -75,7 +75,7 @@ func (s *segment) write(b []byte, sync bool) error {
 			s.f.Truncate(s.size)
 			s.f.Seek(s.size, 0)
 		}
-		return fmt.Errorf("record: write %s: %w", s.path, err)
+		return fmt.Errorf("record: %w", err)
 	}
 	s.size += int64(n)
 	return nil
@@ -98,7 +98,7 @@ func (s *segment) close(sync bool) error {
 		os.Remove(s.path)
 	}
 	if err != nil {
-		return fmt.Errorf("record: close %s: %w", s.path, err)
+		return fmt.Errorf("record: %w", err)
 	}
 	return nil
 }
@@ -112,7 +112,7 @@ func syncDir(dir string) error {
 	err = d.Sync()
 	d.Close()
 	if err != nil {
-		return fmt.Errorf("record: sync dir %s: %w", dir, err)
+		return fmt.Errorf("record: %w", err)
 	}
 	return nil
 }
