@@ -1,0 +1,218 @@
+package webrtcsink
+
+import (
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/shmcast/shmcast"
+)
+
+// Sink serves one H.264 stream to WebRTC viewers. It is a [shmcast.Sink]:
+// WriteFrame packetizes each frame once and hands the shared packets to
+// every viewer's bounded queue without blocking. It is an [http.Handler]
+// for WHEP and the legacy JSON offer API (see [Sink.ServeHTTP]).
+//
+// Each viewer costs two goroutines, started when its offer is answered and
+// ended by disconnection, DELETE or [Sink.Close]: a writer that sends the
+// viewer's queue and answers its NACKs, and an RTCP reader.
+type Sink struct {
+	o     Options
+	log   *slog.Logger
+	t     *transport
+	kf    *shmcast.KeyframeLimiter // nil: nobody to ask
+	cache *retransmitCache
+	mux   *http.ServeMux
+
+	wmu sync.Mutex // serializes WriteFrame
+	pk  packetizer
+
+	plid    atomic.Pointer[string] // the camera's profile-level-id, once seen
+	viewers atomic.Pointer[[]*viewer]
+	frames  atomic.Uint64
+	packets atomic.Uint64
+
+	mu      sync.Mutex
+	byID    map[string]*viewer
+	pending int // offers being answered
+	closed  bool
+	wg      sync.WaitGroup // viewers' goroutines
+	gone    viewerCounters // totals of viewers that left
+}
+
+var (
+	_ shmcast.Sink = (*Sink)(nil)
+	_ http.Handler = (*Sink)(nil)
+)
+
+// ErrTooManyViewers is returned when MaxViewers viewers are connected.
+var ErrTooManyViewers = errors.New("webrtcsink: too many viewers")
+
+// New listens on the UDP (and optionally TCP) port and returns a Sink with
+// no viewers. Call Close to release them.
+func New(o Options) (*Sink, error) {
+	o.setDefaults()
+	t, err := newTransport(&o)
+	if err != nil {
+		return nil, err
+	}
+	s := &Sink{
+		o:     o,
+		log:   o.Logger,
+		t:     t,
+		cache: newRetransmitCache(int64(o.RetransmitAge), o.RetransmitBytes),
+		pk:    packetizer{mtu: uint16(o.MTU), seq: uint16(rand.Uint32()), tsBase: rand.Uint32()},
+		byID:  map[string]*viewer{},
+	}
+	if o.Keyframes != nil {
+		s.kf = shmcast.NewKeyframeLimiter(o.Keyframes, o.KeyframeInterval)
+	}
+	s.viewers.Store(&[]*viewer{})
+	s.mux = s.routes()
+	return s, nil
+}
+
+// WriteFrame packetizes f once and queues the packets for every connected
+// viewer. It never blocks on a viewer: a viewer whose queue is full drops
+// frames until the next key frame. It returns [shmcast.ErrClosed] after
+// Close.
+func (s *Sink) WriteFrame(f shmcast.Frame) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return shmcast.ErrClosed
+	}
+	if f.Key {
+		if p := profileLevelID(f.Data); p != "" {
+			if old := s.plid.Load(); old == nil || *old != p {
+				s.plid.Store(&p)
+			}
+		}
+	}
+	au := s.pk.packetize(f, shmcast.Monotonic())
+	if au == nil {
+		return nil
+	}
+	s.frames.Add(1)
+	s.packets.Add(uint64(len(au.pkts)))
+	s.cache.add(au)
+	for _, v := range *s.viewers.Load() {
+		v.offer(au)
+	}
+	return nil
+}
+
+// Close disconnects every viewer, waits for their goroutines and releases
+// the ports. It is idempotent.
+func (s *Sink) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	vs := make([]*viewer, 0, len(s.byID))
+	for _, v := range s.byID {
+		vs = append(vs, v)
+	}
+	s.mu.Unlock()
+	for _, v := range vs {
+		v.stop()
+	}
+	s.wg.Wait()
+	if s.kf != nil {
+		s.kf.Close()
+	}
+	return s.t.close()
+}
+
+// UDPAddrs returns the local addresses of the shared ICE UDP port.
+func (s *Sink) UDPAddrs() []net.Addr { return s.t.udpAddrs() }
+
+func (s *Sink) requestKeyframe() {
+	if s.kf != nil {
+		s.kf.RequestKeyframe()
+	}
+}
+
+func (s *Sink) profile() string {
+	if p := s.plid.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// join makes a connected viewer receive frames from the next key frame on,
+// and asks the producer for one so that the picture starts at once.
+func (s *Sink) join(v *viewer) {
+	s.wmu.Lock()
+	v.waitKey, v.lagging = true, false
+	v.active.Store(true)
+	s.wmu.Unlock()
+	s.requestKeyframe()
+}
+
+// reserve takes a viewer slot for an offer being answered.
+func (s *Sink) reserve() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return shmcast.ErrClosed
+	case s.o.MaxViewers > 0 && len(s.byID)+s.pending >= s.o.MaxViewers:
+		return ErrTooManyViewers
+	}
+	s.pending++
+	return nil
+}
+
+func (s *Sink) unreserve() {
+	s.mu.Lock()
+	s.pending--
+	s.mu.Unlock()
+}
+
+// register adds an answered viewer and starts its goroutines.
+func (s *Sink) register(v *viewer) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return shmcast.ErrClosed
+	}
+	s.byID[v.id] = v
+	list := append(slices.Clone(*s.viewers.Load()), v)
+	s.viewers.Store(&list)
+	s.wg.Add(2)
+	go v.run()
+	go v.readRTCP()
+	return nil
+}
+
+// remove takes v out of the Sink; WriteFrame no longer sees it.
+func (s *Sink) remove(v *viewer) {
+	s.wmu.Lock() // so that no WriteFrame is inside v.offer
+	defer s.wmu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byID[v.id] != v {
+		return
+	}
+	delete(s.byID, v.id)
+	list := slices.DeleteFunc(slices.Clone(*s.viewers.Load()), func(x *viewer) bool { return x == v })
+	s.viewers.Store(&list)
+	s.gone.add(&v.st)
+}
+
+func (s *Sink) lookup(id string) *viewer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byID[id]
+}
