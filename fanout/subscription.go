@@ -79,12 +79,13 @@ func (d *Distributor) Subscribe(o SubscribeOptions) *Subscription {
 		s.waiting.Store(true)
 	}
 	s.published()
+	join := s.state == joining
 	s.index = len(d.subs)
 	d.subs = append(d.subs, s)
 	d.subscribers.Add(1)
 	d.mu.Unlock()
 
-	if s.state == joining {
+	if join {
 		d.RequestKeyframe()
 	}
 	d.log.Debug("fanout: subscribe", "sub", s.id, "catch_up", s.catchUp)
