@@ -170,7 +170,11 @@ func (s *Scanner) Err() error { return s.err }
 // codes, sharing au's memory. Every NAL unit is checked: see [NextNALU] for
 // the errors. An au without any NAL unit yields [ErrNoStartCode].
 func Split(au []byte) ([][]byte, error) {
-	return AppendSplit(nil, au)
+	nalus, err := AppendSplit(nil, au)
+	if err != nil {
+		return nil, err
+	}
+	return nalus, nil
 }
 
 // AppendSplit is like [Split] but appends to dst, so that a caller can reuse

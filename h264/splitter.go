@@ -109,9 +109,7 @@ func NewSplitterOptions(r io.Reader, o SplitterOptions) *Splitter {
 func (s *Splitter) ReadFrame(ctx context.Context) (shmcast.Frame, error) {
 	for {
 		if !s.skipping && s.auBytes() > s.maxSize {
-			s.drop()
-			return shmcast.Frame{}, shmcast.Temporary(fmt.Errorf("h264: splitter: frame %d: %w: more than %d bytes",
-				s.n, ErrFrameTooLarge, s.maxSize))
+			return shmcast.Frame{}, s.tooLarge()
 		}
 		if s.nalStart >= 0 && !s.peeked {
 			f, ok, done := s.peek()
@@ -222,6 +220,9 @@ func (s *Splitter) finish() (shmcast.Frame, error) {
 		s.addNAL(len(s.buf))
 		s.nalStart = -1
 	}
+	if s.auSize > s.maxSize {
+		return shmcast.Frame{}, s.tooLarge()
+	}
 	if len(s.nalus) > 0 {
 		return s.emit(), nil
 	}
@@ -260,6 +261,13 @@ func (s *Splitter) auBytes() int {
 		n += len(startCode) + s.scan - s.nalStart
 	}
 	return n
+}
+
+// tooLarge drops the current access unit and returns the error to report.
+func (s *Splitter) tooLarge() error {
+	s.drop()
+	return shmcast.Temporary(fmt.Errorf("h264: splitter: frame %d: %w: more than %d bytes",
+		s.n, ErrFrameTooLarge, s.maxSize))
 }
 
 // drop discards the current, oversized access unit.
