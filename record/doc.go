@@ -24,13 +24,18 @@
 // Fragmented MP4 is written through mediacommon's fmp4 package: the init
 // segment (ftyp+moov), then one moof+mdat fragment whenever the open
 // fragment spans [Options].FragmentDuration (1 s by default). Each fragment
-// reaches the kernel in one write, so a crash of the process, even SIGKILL,
-// leaves a playable file that lacks at most the open fragment; the
-// [SyncPolicy] decides what a power cut may lose. Timestamps come from the
-// frames' DTS and PTS on a 90 kHz timescale; a frame's duration is the
-// distance to the next frame's DTS, so the recorder holds one frame back and
-// writes it when the next arrives (the last frame of a segment gets the
-// duration of the one before it).
+// reaches the kernel in one write, the first one together with the init
+// segment (a file is created only then, so no file ever lacks a picture).
+// A crash of the process, even SIGKILL, therefore leaves a playable file that
+// lacks at most the open fragment; the [SyncPolicy] decides what a power cut
+// may lose.
+//
+// Timestamps come from the frames' DTS and PTS on a 90 kHz timescale, as
+// [shmcast.Frame] requires them (DTS equal to PTS without B-frames); a frame
+// whose DTS does not increase starts a new segment like a discontinuity. A
+// frame's duration is the distance to the next frame's DTS, so the recorder
+// holds one frame back and writes it when the next arrives; the last frame
+// of a segment gets the duration of the one before it.
 //
 // # Errors
 //

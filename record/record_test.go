@@ -2,6 +2,7 @@ package record_test
 
 import (
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -239,5 +240,43 @@ func TestStopStart(t *testing.T) {
 	_, probes := checkPlayable(t, dir)
 	if len(probes) != 2 || probes[0].Frames != 40 || probes[1].Frames != 60 {
 		t.Errorf("probes = %+v, want 40 and 60 frames", probes)
+	}
+}
+
+// TestRotationRealClock is a short real-time run: 3 s paced at 30 fps with
+// 1 s segments and 250 ms fragments gives three files named by the wall
+// clock, in order, each playing its 30 frames.
+func TestRotationRealClock(t *testing.T) {
+	frames := clipFrames(t, "baseline")[:90]
+	dir := t.TempDir()
+	begin := time.Now().UTC().Truncate(time.Millisecond)
+	r, err := record.New(record.Options{Dir: dir, SegmentDuration: time.Second, FragmentDuration: 250 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range frames {
+		time.Sleep(time.Until(begin.Add(f.PTS)))
+		r.WriteFrame(f)
+	}
+	r.Close()
+	end := time.Now().UTC()
+	files, probes := checkPlayable(t, dir)
+	if len(files) != 3 {
+		t.Fatalf("files = %v, want 3", files)
+	}
+	var prev time.Time
+	for i, f := range files {
+		name := filepath.Base(f)
+		start, err := time.Parse(record.DefaultPattern, strings.TrimSuffix(name, ".mp4"))
+		if err != nil || start.Before(begin) || start.After(end) || !start.After(prev) {
+			t.Errorf("file %s: start %v (%v), want in [%v, %v] after %v", name, start, err, begin, end, prev)
+		}
+		prev = start
+		if probes[i].Frames != 30 {
+			t.Errorf("file %s: %d frames, want 30", name, probes[i].Frames)
+		}
+	}
+	if st := r.Stats(); st.Fragments != 12 || st.Segments != 3 {
+		t.Errorf("Stats = %+v, want 12 fragments in 3 segments", st)
 	}
 }
