@@ -111,7 +111,7 @@ type writerResult struct{ Frames, KeyframeRequests uint64 }
 
 // childWriter publishes frames as the environment says. It prints "ready"
 // once the segment exists; with WAITGO it waits for a line on stdin before
-// writing; with HOLD it keeps the segment until stdin ends; FRAMES=0 writes
+// writing, with BATCH=n before every n frames after the first n; with HOLD it keeps the segment until stdin ends; FRAMES=0 writes
 // until killed.
 func childWriter() error {
 	w, err := Create(os.Getenv("NAME"), WriterOptions{
@@ -136,7 +136,11 @@ func childWriter() error {
 	rng := rand.New(rand.NewPCG(uint64(os.Getpid()), 7))
 	buf := make([]byte, max(maxSize, largeSize))
 	forceKey := false
+	batch := uint64(envInt("BATCH", 0))
 	for s := uint64(1); frames == 0 || s <= uint64(frames); s++ {
+		if batch > 0 && s > 1 && (s-1)%batch == 0 {
+			stdin.ReadString('\n')
+		}
 		size := minSize + rng.IntN(maxSize-minSize+1)
 		if largeEvery > 0 && s%uint64(largeEvery) == 0 {
 			size = largeSize
@@ -312,7 +316,7 @@ func readTimeout(t *testing.T, r *Reader) shmcast.Frame {
 	defer cancel()
 	f, err := r.ReadFrame(ctx)
 	if err != nil {
-		t.Fatalf("ReadFrame: %v", err)
+		t.Fatalf("ReadFrame: %v (stats %+v)", err, r.Stats())
 	}
 	return f
 }
@@ -335,3 +339,5 @@ func openWait(t *testing.T, dir, name string) *Reader {
 }
 
 func segPath(dir, name string) string { return filepath.Join(dir, name) }
+
+func newLineReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }

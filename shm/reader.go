@@ -61,6 +61,7 @@ type Reader struct {
 	lastActive  int64
 	activeEvery int64
 
+	keyAsked                                          atomic.Int64 // Monotonic() of the last request
 	closed                                            atomic.Bool
 	frames, lost, torn, skipped, reattaches, requests atomic.Uint64
 	alive                                             atomic.Bool
@@ -123,6 +124,7 @@ func (r *Reader) start() {
 		return
 	}
 	r.next = w + 1
+	r.keyAsked.Store(shmcast.Monotonic())
 	if w > 0 && !r.gone {
 		r.RequestKeyframe()
 	}
@@ -157,6 +159,7 @@ func (r *Reader) RequestKeyframe() {
 	}
 	guard(func() error { atomic.AddUint64(r.seg.u64(offKeyframeReq), 1); return nil })
 	r.requests.Add(1)
+	r.keyAsked.Store(shmcast.Monotonic())
 }
 
 // Close releases the segment and makes a blocked ReadFrame return
@@ -242,6 +245,9 @@ func (r *Reader) take(s *segment, w uint64) (shmcast.Frame, bool, error) {
 		r.next++
 		if r.waitKey && !f.Key {
 			r.skipped.Add(1)
+			if shmcast.Monotonic()-r.keyAsked.Load() > int64(time.Second) { // the one we asked for got lost
+				r.RequestKeyframe()
+			}
 			return f, false, nil
 		}
 		r.waitKey = false
