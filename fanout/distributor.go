@@ -32,6 +32,7 @@ type Distributor struct {
 	requests                    atomic.Uint64
 	subscribers                 atomic.Int64
 	gopFrames, gopBytes         atomic.Int64
+	lastDTS                     atomic.Int64
 }
 
 var (
@@ -73,6 +74,7 @@ func (d *Distributor) WriteFrame(f shmcast.Frame) error {
 	d.lastSeq = f.Seq
 	d.frames.Add(1)
 	d.bytes.Add(uint64(len(f.Data)))
+	d.lastDTS.Store(int64(f.DTS))
 	if gap {
 		d.gaps.Add(1)
 	}

@@ -246,7 +246,7 @@ func TestStats(t *testing.T) {
 		// slow holds 7 8 9 10; 11 and 12 were dropped.
 		want := SubscriptionStats{ID: slow.ID(), Dropped: 8 + 2, Resyncs: 2, Queued: 0, Waiting: true}
 		want.Dropped, want.Queued, want.QueuedBytes = 2+4+2, 4, 400
-		want.Lag = 3 * time.Second / 30
+		want.Lag = frame(12, false).DTS - frame(7, true).DTS
 		// 1-4 queued, 5 6 dropped, key 7 replaced 1-4, 11 12 dropped.
 		if got := slow.Stats(); got != want {
 			t.Errorf("slow Stats = %+v, want %+v", got, want)

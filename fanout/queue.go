@@ -65,14 +65,6 @@ func (q *queue) flush() int {
 	return n
 }
 
-// lag is the DTS distance between the newest and the oldest queued frame.
-func (q *queue) lag() time.Duration {
-	if q.n == 0 {
-		return 0
-	}
-	tail := q.head + q.n - 1
-	if tail >= len(q.buf) {
-		tail -= len(q.buf)
-	}
-	return q.buf[tail].DTS - q.buf[q.head].DTS
-}
+// next returns the DTS of the oldest queued frame; the queue must not be
+// empty.
+func (q *queue) next() time.Duration { return q.buf[q.head].DTS }

@@ -48,20 +48,23 @@ type SubscriptionStats struct {
 	Resyncs     uint64        // times it lost frames and waited for a key frame
 	Queued      int           // frames waiting to be read
 	QueuedBytes int           // bytes of frame data waiting to be read
-	Lag         time.Duration // DTS of the newest queued frame minus the oldest's
+	Lag         time.Duration // the next frame to read is this far behind the newest written, by DTS
 	Waiting     bool          // waiting for a key frame (joining or resyncing)
 }
 
 // Stats returns the subscription's counters. It takes no lock.
 func (s *Subscription) Stats() SubscriptionStats {
-	return SubscriptionStats{
+	st := SubscriptionStats{
 		ID:          s.id,
 		Delivered:   s.delivered.Load(),
 		Dropped:     s.dropped.Load(),
 		Resyncs:     s.resyncs.Load(),
 		Queued:      int(s.queued.Load()),
 		QueuedBytes: int(s.queuedBytes.Load()),
-		Lag:         time.Duration(s.lag.Load()),
 		Waiting:     s.waiting.Load(),
 	}
+	if st.Queued > 0 {
+		st.Lag = max(0, time.Duration(s.d.lastDTS.Load()-s.next.Load()))
+	}
+	return st
 }

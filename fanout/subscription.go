@@ -28,7 +28,7 @@ type Subscription struct {
 	index  int  // in d.subs, -1 when detached; guarded by d.mu
 
 	delivered, dropped, resyncs atomic.Uint64
-	queued, queuedBytes, lag    atomic.Int64
+	queued, queuedBytes, next   atomic.Int64 // next: DTS of the oldest queued frame
 	waiting                     atomic.Bool
 }
 
@@ -192,5 +192,7 @@ func (s *Subscription) signal() {
 func (s *Subscription) published() {
 	s.queued.Store(int64(s.q.n))
 	s.queuedBytes.Store(int64(s.q.bytes))
-	s.lag.Store(int64(s.q.lag()))
+	if s.q.n > 0 {
+		s.next.Store(int64(s.q.next()))
+	}
 }
