@@ -209,3 +209,15 @@ func TestOwnership(t *testing.T) {
 		t.Errorf("temporary files left: %v", m)
 	}
 }
+
+// TestMonotonic: the fast clock is the clock of shmcast.Monotonic.
+func TestMonotonic(t *testing.T) {
+	for range 100 {
+		a := shmcast.Monotonic()
+		m := monotonic()
+		b := shmcast.Monotonic()
+		if m < a || m > b {
+			t.Fatalf("monotonic() = %d, not within shmcast.Monotonic() %d .. %d", m, a, b)
+		}
+	}
+}

@@ -124,7 +124,7 @@ func (r *Reader) start() {
 		return
 	}
 	r.next = w + 1
-	r.keyAsked.Store(shmcast.Monotonic())
+	r.keyAsked.Store(monotonic())
 	if w > 0 && !r.gone {
 		r.RequestKeyframe()
 	}
@@ -159,7 +159,7 @@ func (r *Reader) RequestKeyframe() {
 	}
 	guard(func() error { atomic.AddUint64(r.seg.u64(offKeyframeReq), 1); return nil })
 	r.requests.Add(1)
-	r.keyAsked.Store(shmcast.Monotonic())
+	r.keyAsked.Store(monotonic())
 }
 
 // Close releases the segment and makes a blocked ReadFrame return
@@ -245,7 +245,7 @@ func (r *Reader) take(s *segment, w uint64) (shmcast.Frame, bool, error) {
 		r.next++
 		if r.waitKey && !f.Key {
 			r.skipped.Add(1)
-			if shmcast.Monotonic()-r.keyAsked.Load() > int64(time.Second) { // the one we asked for got lost
+			if monotonic()-r.keyAsked.Load() > int64(time.Second) { // the one we asked for got lost
 				r.RequestKeyframe()
 			}
 			return f, false, nil
@@ -322,7 +322,7 @@ func (r *Reader) copySlot(s *segment, n uint64) (shmcast.Frame, slotStatus) {
 
 // markActive stores the reader_active time, at most once a second unless forced.
 func (r *Reader) markActive(force bool) {
-	now := shmcast.Monotonic()
+	now := monotonic()
 	if force || now-r.lastActive >= r.activeEvery {
 		r.lastActive = now
 		atomic.StoreInt64(r.seg.i64(offReaderActive), now)

@@ -227,10 +227,6 @@ func (w *Writer) publish(f *shmcast.Frame) {
 	// becomes visible before it (a plain release store would not ensure that).
 	atomic.SwapUint64(commit, seq<<1|1)
 	le := binary.LittleEndian
-	capture := f.Capture
-	if capture == 0 {
-		capture = shmcast.Monotonic()
-	}
 	var flags uint32
 	if f.Key {
 		flags |= slotKey
@@ -240,19 +236,23 @@ func (w *Writer) publish(f *shmcast.Frame) {
 	}
 	le.PutUint64(slot[slotPTS:], uint64(shmcast.Ticks(f.PTS)))
 	le.PutUint64(slot[slotDTS:], uint64(shmcast.Ticks(f.DTS)))
-	le.PutUint64(slot[slotCapture:], uint64(capture))
 	le.PutUint32(slot[slotLen:], uint32(len(f.Data)))
 	le.PutUint32(slot[slotFlags:], flags)
 	le.PutUint32(slot[slotWidth:], w.w)
 	le.PutUint32(slot[slotHeight:], w.h)
 	copy(slot[s.l.slotHeaderSize:], f.Data)
+	capture := f.Capture
+	if capture == 0 { // unknown: the publish time, taken after the copy
+		capture = monotonic()
+	}
+	le.PutUint64(slot[slotCapture:], uint64(capture))
 	atomic.StoreUint64(commit, seq<<1) // release: the slot is complete
 	if f.Key {
 		atomic.StoreUint64(s.u64(offLastKeySeq), seq)
 		w.keys++
 	}
 	atomic.StoreUint64(s.u64(offWriteSeq), seq)
-	atomic.StoreInt64(s.i64(offHeartbeat), shmcast.Monotonic())
+	atomic.StoreInt64(s.i64(offHeartbeat), monotonic())
 	w.seq = seq
 	atomic.AddUint32(s.notify(), 1)
 	if atomic.LoadUint32(s.waiters()) != 0 {
