@@ -342,4 +342,3 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	checkRecording(t, files[1], 30)
 }
-
