@@ -24,6 +24,9 @@ import (
 // (unshare -m), where it mounts the tmpfs.
 func TestDiskFull(t *testing.T) {
 	if os.Getenv(childEnv) != "diskfull" {
+		t.Parallel()
+	}
+	if os.Getenv(childEnv) != "diskfull" {
 		if os.Geteuid() != 0 {
 			t.Skip("needs root to mount a tmpfs in a private mount namespace")
 		}

@@ -84,6 +84,7 @@ func TestRecordProbe(t *testing.T) {
 // TestTimestamps feeds frames with uneven intervals and checks that every
 // sample keeps its PTS and its own duration.
 func TestTimestamps(t *testing.T) {
+	t.Parallel()
 	frames := clipFrames(t, "baseline")[:90]
 	var want []int64
 	var d time.Duration
@@ -110,6 +111,7 @@ func TestTimestamps(t *testing.T) {
 // TestResolutionChange records two clips of different sizes back to back:
 // two segments, each with its own size.
 func TestResolutionChange(t *testing.T) {
+	t.Parallel()
 	a, b := clipFrames(t, "baseline")[:60], clipFrames(t, "high")
 	frames := append([]shmcast.Frame(nil), a...)
 	for i, f := range b {
@@ -135,6 +137,7 @@ func TestResolutionChange(t *testing.T) {
 // TestDiscontinuity: a discontinuity ends the segment; the next one starts
 // at the next key frame, and the frames in between are skipped.
 func TestDiscontinuity(t *testing.T) {
+	t.Parallel()
 	frames := clipFrames(t, "baseline")[:120]
 	frames[45].Discontinuity = true // mid-GOP: 45..59 skipped
 	frames[90].Discontinuity = true // at a key frame: nothing skipped
@@ -157,6 +160,7 @@ func TestDiscontinuity(t *testing.T) {
 // TestStartStopConcurrent toggles recording from another goroutine while
 // frames flow; every file must play.
 func TestStartStopConcurrent(t *testing.T) {
+	t.Parallel()
 	frames := clipFrames(t, "baseline")
 	dir := t.TempDir()
 	r, err := record.New(record.Options{Dir: dir})
@@ -216,6 +220,7 @@ func TestStartStopConcurrent(t *testing.T) {
 
 // TestStopStart records, stops, skips a while, and starts again: two files.
 func TestStopStart(t *testing.T) {
+	t.Parallel()
 	frames := clipFrames(t, "baseline")[:150]
 	dir := t.TempDir()
 	r, err := record.New(record.Options{Dir: dir})
@@ -247,6 +252,7 @@ func TestStopStart(t *testing.T) {
 // 1 s segments and 250 ms fragments gives three files named by the wall
 // clock, in order, each playing its 30 frames.
 func TestRotationRealClock(t *testing.T) {
+	t.Parallel()
 	frames := clipFrames(t, "baseline")[:90]
 	dir := t.TempDir()
 	begin := time.Now().UTC().Truncate(time.Millisecond)

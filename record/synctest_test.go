@@ -54,6 +54,7 @@ func names(t testing.TB, dir string) []string {
 // TestRotation: segments rotate at the first key frame after
 // SegmentDuration and are named by their UTC start time.
 func TestRotation(t *testing.T) {
+	t.Parallel()
 	clip := clipFrames(t, "baseline")
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
@@ -130,6 +131,7 @@ func ours(t testing.TB, dir string) []string {
 }
 
 func TestRetentionAge(t *testing.T) {
+	t.Parallel()
 	clip := clipFrames(t, "baseline")
 	dir := t.TempDir()
 	addForeign(t, dir)
@@ -158,6 +160,7 @@ func TestRetentionAge(t *testing.T) {
 // TestRetentionAgePeriodic: within one long segment, retention still runs
 // once a minute.
 func TestRetentionAgePeriodic(t *testing.T) {
+	t.Parallel()
 	clip := clipFrames(t, "baseline")
 	dir := t.TempDir()
 	old := filepath.Join(dir, "2000-01-01T00-00-10.000Z-1.mp4") // ours by name
@@ -186,6 +189,7 @@ func TestRetentionAgePeriodic(t *testing.T) {
 }
 
 func TestRetentionSize(t *testing.T) {
+	t.Parallel()
 	clip := clipFrames(t, "baseline")
 	dir := t.TempDir()
 	addForeign(t, dir)
@@ -233,6 +237,7 @@ func TestRetentionSize(t *testing.T) {
 // fragment, 1 s after the key frame), retries at the first key frame after
 // 1, 2, 4 s, and records again once the directory is back.
 func TestBackoff(t *testing.T) {
+	t.Parallel()
 	clip := clipFrames(t, "baseline")
 	dir := filepath.Join(t.TempDir(), "rec")
 	var errs []time.Duration
