@@ -158,6 +158,16 @@ func TestCloseRaces(t *testing.T) {
 	d := New(Options{QueueLen: 8})
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
+	wg.Go(func() { // a metrics scraper
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				d.Stats()
+			}
+		}
+	})
 	for w := range 8 {
 		wg.Go(func() {
 			for i := 0; ; i++ {
