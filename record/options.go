@@ -43,9 +43,10 @@ const (
 	// open fragment. At one fragment per second this costs one fsync per
 	// second. It is the default.
 	SyncFragment SyncPolicy = iota
-	// SyncSegment fsyncs a file and its directory only when the segment is
-	// closed: a power cut may lose what the kernel had not yet written back
-	// of the open segment (typically up to 30 s).
+	// SyncSegment fsyncs a file only when its segment is closed (and the
+	// directory when a file is created or deleted): a power cut may lose what
+	// the kernel had not yet written back of the open segment (typically up
+	// to 30 s).
 	SyncSegment
 	// SyncNone never fsyncs and leaves write-back to the kernel.
 	SyncNone
@@ -81,9 +82,12 @@ type Options struct {
 	// Format of the files; the zero value is [FMP4].
 	Format Format
 
-	// FragmentDuration is the longest stretch of media a fragment holds, and
-	// so the most a crash can lose; 0 means [DefaultFragmentDuration].
-	// In AnnexB format it is how long frames are buffered before one write.
+	// FragmentDuration is the media time a fragment spans: the recorder
+	// writes the open fragment as soon as the frames received since its start
+	// span FragmentDuration, so a crash loses less than FragmentDuration plus
+	// one frame interval (exactly 30 frames at 30 fps and 1 s); 0 means
+	// [DefaultFragmentDuration]. In AnnexB format it is how long frames are
+	// buffered before one write.
 	FragmentDuration time.Duration
 
 	// SegmentDuration is the length after which the recorder starts a new
@@ -92,7 +96,8 @@ type Options struct {
 	SegmentDuration time.Duration
 
 	// MaxAge deletes segments whose start time (from the file name) is older
-	// than MaxAge; 0 keeps them regardless of age.
+	// than MaxAge; 0 keeps them regardless of age. Retention runs whenever a
+	// file is created and at most once a minute in between.
 	MaxAge time.Duration
 
 	// MaxBytes deletes the oldest segments while the recorder's files in Dir

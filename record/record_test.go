@@ -286,3 +286,30 @@ func TestRotationRealClock(t *testing.T) {
 		t.Errorf("Stats = %+v, want 12 fragments in 3 segments", st)
 	}
 }
+
+// TestOnErrorReentrant: OnError runs without the recorder's lock, so it may
+// stop the recorder.
+func TestOnErrorReentrant(t *testing.T) {
+	t.Parallel()
+	frames := clipFrames(t, "baseline")[:90]
+	dir := filepath.Join(t.TempDir(), "rec")
+	var r *record.Recorder
+	var got []error
+	r, err := record.New(record.Options{Dir: dir, OnError: func(err error) {
+		got = append(got, err)
+		if err := r.Stop(); err != nil {
+			t.Errorf("Stop in OnError = %v", err)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(dir)
+	for _, f := range frames {
+		r.WriteFrame(f)
+	}
+	r.Close()
+	if st := r.Stats(); len(got) != 1 || st.Recording || st.Frames != 0 || st.Errors != 1 {
+		t.Errorf("errors %v, Stats %+v; want one error and a stopped recorder", got, st)
+	}
+}

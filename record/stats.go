@@ -11,13 +11,13 @@ type Stats struct {
 	Frames    uint64 // frames written to files
 	Skipped   uint64 // frames not recorded while recording: waiting for a key frame, after an error, bad input
 	Fragments uint64 // fragments written (AnnexB: buffered writes)
-	Segments  uint64 // files opened
+	Segments  uint64 // files created
 	Deleted   uint64 // files deleted by retention
 	Errors    uint64 // errors reported through OnError
 
 	Recording bool   // between Start (or New) and Stop
 	Failing   bool   // an error stopped the recording and no fragment has been written since
-	File      string // path of the open segment; empty when none is open
+	File      string // path of the open segment's file; empty when none (a file appears with its first fragment)
 
 	Width, Height int // picture size of the latest segment, from its SPS
 
