@@ -223,12 +223,12 @@ static inline int shmvideo_publish(struct shmvideo_writer *w, const void *data, 
 	/* 2. Metadata and payload: plain stores. */
 	s->pts = pts;
 	s->dts = dts;
-	s->capture_mono_ns = capture_ns ? capture_ns : shmvideo_clock_ns(CLOCK_MONOTONIC);
 	s->payload_len = len;
 	s->flags = flags;
 	s->width = h->width;
 	s->height = h->height;
 	memcpy((char *)s + h->slot_header_size, data, len);
+	s->capture_mono_ns = capture_ns ? capture_ns : shmvideo_clock_ns(CLOCK_MONOTONIC); /* publish time */
 
 	/* 3. Complete: release orders the payload before the even commit. */
 	atomic_store_explicit(&s->commit, seq << 1, memory_order_release);

@@ -188,11 +188,11 @@ func decodeHeader(b []byte, fileSize int64) (layout, error) {
 	if len(b) < offCRC+4 || fileSize < HeaderSize {
 		return l, fmt.Errorf("%w: %d bytes, header needs %d", ErrTruncated, fileSize, HeaderSize)
 	}
-	if req := le.Uint32(b[offRequired:]); req != 0 {
-		return l, fmt.Errorf("%w: required features %#x unknown to version %d.%d", ErrVersion, req, VersionMajor, VersionMinor)
-	}
 	if got, want := crc32.ChecksumIEEE(b[:identityLen]), le.Uint32(b[offCRC:]); got != want {
 		return l, fmt.Errorf("%w: computed %08x, header says %08x", ErrCRC, got, want)
+	}
+	if req := le.Uint32(b[offRequired:]); req != 0 {
+		return l, fmt.Errorf("%w: required features %#x unknown to version %d.%d", ErrVersion, req, VersionMajor, VersionMinor)
 	}
 	l.headerSize = le.Uint32(b[offHeaderSize:])
 	l.slots = le.Uint32(b[offSlotCount:])

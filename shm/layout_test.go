@@ -1,12 +1,15 @@
 package shm
 
 import (
+	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"hash/crc32"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/shmcast/shmcast"
 )
@@ -219,5 +222,34 @@ func TestMonotonic(t *testing.T) {
 		if m < a || m > b {
 			t.Fatalf("monotonic() = %d, not within shmcast.Monotonic() %d .. %d", m, a, b)
 		}
+	}
+}
+
+// TestWorkedExample: the header of docs/shm-format.md §14, byte for byte.
+func TestWorkedExample(t *testing.T) {
+	l := newLayout(4, 5000)
+	l.segmentID = 0x1122334455667788
+	l.info = Info{Name: "cam", Width: 1280, Height: 720, FrameRateNum: 30, FrameRateDen: 1,
+		ParamsInBand: true, WriterPID: 4242, Created: time.Unix(0, 1796400000000000000)}
+	b := make([]byte, HeaderSize)
+	encodeHeader(b, &l)
+	if l.slotStride != 8192 || l.segmentSize != 36864 {
+		t.Errorf("stride %d, segment size %d; the spec says 8192, 36864", l.slotStride, l.segmentSize)
+	}
+	const want = "53484d564944454f010000000010000004000000800000000020000088130000" +
+		"009000000000000088776655443322114832363403000000000500" +
+		"00d00200001e000000010000009210000000000000000083424818ee180000000000000000"
+	if got := hex.EncodeToString(b[:96]); got != want {
+		t.Errorf("header bytes 0..95:\n%s\nwant\n%s", got, want)
+	}
+	if string(b[96:99]) != "cam" || !bytes.Equal(b[99:offCRC], make([]byte, offCRC-99)) {
+		t.Errorf("bytes 96..251 are not \"cam\" and zeros")
+	}
+	if crc := binary.LittleEndian.Uint32(b[offCRC:]); crc != 0x4be495e3 {
+		t.Errorf("header_crc %08x, the spec says 4be495e3", crc)
+	}
+	got, err := decodeHeader(b, 36864)
+	if err != nil || got.info.Name != "cam" || got.slots != 4 {
+		t.Errorf("decodeHeader: %+v, %v", got, err)
 	}
 }
