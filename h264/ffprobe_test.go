@@ -2,10 +2,10 @@ package h264_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -69,5 +69,5 @@ func profileName(profile, constraints uint8) string {
 	case 100:
 		return "High"
 	}
-	return strings.ToUpper("unknown")
+	return fmt.Sprint("profile_idc ", profile)
 }

@@ -89,7 +89,25 @@ func TestParserInsertsParams(t *testing.T) {
 	orig := testclip.MustFrames(testclip.Baseline)
 	in := stripAll(t, orig)
 	p := h264.NewParser(testclip.Source(in))
-	out := readAll(t, p)
+	var out []shmcast.Frame
+	for {
+		f, err := p.ReadFrame(context.Background())
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Key && len(out) > 0 {
+			// The Parser built this buffer. A sink that scribbled over it
+			// (which sinks must not do) would not change later frames: the
+			// buffer shares no memory with the cache.
+			d := f.Data
+			f.Data = bytes.Clone(d)
+			clear(d)
+		}
+		out = append(out, f)
+	}
 	if len(out) != len(orig) {
 		t.Fatalf("%d frames, want %d", len(out), len(orig))
 	}

@@ -138,8 +138,9 @@ func (s *Splitter) ReadFrame(ctx context.Context) (shmcast.Frame, error) {
 // first_mb_in_slice. done reports that it did; ok that an access unit is
 // complete and returned in f.
 func (s *Splitter) peek() (f shmcast.Frame, ok, done bool) {
-	win := s.buf[s.nalStart:]
-	complete := s.eof
+	rest := s.buf[s.nalStart:]
+	win := rest[:min(len(rest), 1+peekSize+len(startCode3)-1)]
+	complete := s.eof && len(win) == len(rest)
 	if k := bytes.Index(win, startCode3); k >= 0 {
 		win, complete = win[:k], true
 	}

@@ -47,14 +47,17 @@ type Clip struct {
 	Profile       string // ffprobe's profile name
 }
 
+// The clips with their facts.
+var (
+	BaselineClip = Clip{"baseline.h264", Baseline, 640, 360, FrameRate, 300, "Constrained Baseline"}
+	HighClip     = Clip{"high.h264", High, 1280, 720, FrameRate, 90, "High"}
+	AUDClip      = Clip{"aud.h264", AUD, 640, 360, FrameRate, 90, "Main"}
+	SlicesClip   = Clip{"slices.h264", Slices, 640, 360, FrameRate, 30, "Main"}
+)
+
 // All returns every clip, in a fixed order.
 func All() []Clip {
-	return []Clip{
-		{"baseline.h264", Baseline, 640, 360, FrameRate, 300, "Constrained Baseline"},
-		{"high.h264", High, 1280, 720, FrameRate, 90, "High"},
-		{"aud.h264", AUD, 640, 360, FrameRate, 90, "Main"},
-		{"slices.h264", Slices, 640, 360, FrameRate, 30, "Main"},
-	}
+	return []Clip{BaselineClip, HighClip, AUDClip, SlicesClip}
 }
 
 // Frames splits clip into access units with [h264.Splitter] at FrameRate.
