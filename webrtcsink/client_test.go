@@ -64,6 +64,8 @@ type testViewer struct {
 	stall    bool // read nothing: a viewer that is gone without saying so
 
 	mu      sync.Mutex
+	started bool // OnTrack is reading
+	closed  bool
 	pkts    []rtp.Packet
 	markers atomic.Int64
 	first   chan struct{}
@@ -79,12 +81,15 @@ func dialWHEP(t testing.TB, api *webrtc.API, url string, stall bool) *testViewer
 		t.Fatal(err)
 	}
 	tv := &testViewer{pc: pc, stall: stall, first: make(chan struct{}), quit: make(chan struct{})}
-	tv.reading.Add(1)
-	var started atomic.Bool
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		if started.Swap(true) {
+		tv.mu.Lock()
+		if tv.started || tv.closed {
+			tv.mu.Unlock()
 			return
 		}
+		tv.started = true
+		tv.reading.Add(1)
+		tv.mu.Unlock()
 		defer tv.reading.Done()
 		tv.read(tr)
 	})
@@ -144,6 +149,9 @@ func (tv *testViewer) read(tr *webrtc.TrackRemote) {
 
 // close ends the peer connection and waits for the reading goroutine.
 func (tv *testViewer) close() {
+	tv.mu.Lock()
+	tv.closed = true
+	tv.mu.Unlock()
 	close(tv.quit)
 	_ = tv.pc.Close()
 	tv.reading.Wait()

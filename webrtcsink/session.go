@@ -57,7 +57,6 @@ func (s *Sink) negotiate(ctx context.Context, pc *webrtc.PeerConnection, offer s
 	if err != nil {
 		return nil, "", &OfferError{Msg: "cannot answer: " + err.Error()}
 	}
-	answer.SDP = setAnswerProfile(answer.SDP, plid)
 	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(answer); err != nil {
 		return nil, "", fmt.Errorf("webrtcsink: set answer: %w", err)
@@ -71,7 +70,9 @@ func (s *Sink) negotiate(ctx context.Context, pc *webrtc.PeerConnection, offer s
 	if ld == nil {
 		return nil, "", errors.New("webrtcsink: no local description")
 	}
-	return v, ld.SDP, nil
+	// Pion refuses a modified answer in SetLocalDescription; the profile
+	// only matters to the receiver, so it is set in the text it gets.
+	return v, setAnswerProfile(ld.SDP, plid), nil
 }
 
 func randomHex(n int) string {
