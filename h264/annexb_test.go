@@ -1,6 +1,7 @@
 package h264_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -150,4 +151,18 @@ func TestNALUTypeString(t *testing.T) {
 	if got := h264.TypeOf([]byte{0x65}); got != h264.NALUTypeIDR {
 		t.Errorf("TypeOf(65) = %v", got)
 	}
+}
+
+// equalNALUs reports whether a and b hold the same NAL units; cmp.Equal
+// would compare byte by byte through reflection, much slower.
+func equalNALUs(a, b [][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !bytes.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
 }
