@@ -3,6 +3,7 @@ package fanout
 import (
 	"context"
 	"io"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 
@@ -88,7 +89,9 @@ func (d *Distributor) Subscribe(o SubscribeOptions) *Subscription {
 	if join {
 		d.RequestKeyframe()
 	}
-	d.log.Debug("fanout: subscribe", "sub", s.id, "catch_up", s.catchUp)
+	if d.log.Enabled(context.Background(), slog.LevelDebug) {
+		d.log.Debug("fanout: subscribe", "sub", s.id, "catch_up", s.catchUp)
+	}
 	return s
 }
 
@@ -165,8 +168,10 @@ func (s *Subscription) Close() error {
 	s.mu.Unlock()
 	s.signal()
 	s.d.remove(s)
-	s.d.log.Debug("fanout: unsubscribe", "sub", s.id,
-		"delivered", s.delivered.Load(), "dropped", s.dropped.Load(), "resyncs", s.resyncs.Load())
+	if s.d.log.Enabled(context.Background(), slog.LevelDebug) {
+		s.d.log.Debug("fanout: unsubscribe", "sub", s.id,
+			"delivered", s.delivered.Load(), "dropped", s.dropped.Load(), "resyncs", s.resyncs.Load())
+	}
 	return nil
 }
 
