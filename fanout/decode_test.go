@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -14,25 +15,23 @@ import (
 	"github.com/shmcast/shmcast/internal/testclip"
 )
 
-// decodeCheck decodes an Annex B stream with ffmpeg and reports any error,
-// any missing reference, and how many frames were decoded. `-v error
-// -xerror` alone is not enough: FFmpeg's H.264 decoder conceals a missing
-// P-frame silently, and says so only at debug level ("Frame num gap").
+// decodeCheck decodes an Annex B stream with `ffmpeg -xerror` and reports
+// any error, any missing reference, and how many frames were decoded. The
+// error level alone (`-v error`) is not enough: FFmpeg's H.264 decoder
+// conceals a missing P-frame silently and says so only at debug level
+// ("Frame num gap"), so one pass at debug level, each line tagged with its
+// level, checks both.
 func decodeCheck(t *testing.T, stream []byte) (frames int, err error) {
 	t.Helper()
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		t.Skip("no ffmpeg")
 	}
-	cmd := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-xerror", "-f", "h264", "-i", "-", "-f", "null", "-")
-	cmd.Stdin = bytes.NewReader(stream)
-	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
-		return 0, fmt.Errorf("ffmpeg -xerror: %v: %s", err, out)
-	}
-	cmd = exec.Command("ffmpeg", "-nostdin", "-v", "debug", "-f", "h264", "-i", "-", "-f", "null", "-")
+	cmd := exec.Command("ffmpeg", "-nostdin", "-loglevel", "level+debug", "-xerror",
+		"-f", "h264", "-i", "-", "-f", "null", "-")
 	cmd.Stdin = bytes.NewReader(stream)
 	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return 0, fmt.Errorf("ffmpeg -v debug: %v", err)
+	if m := regexp.MustCompile(`.*\[(error|fatal|panic)\].*`).Find(out); err != nil || m != nil {
+		return 0, fmt.Errorf("ffmpeg -xerror: %v: %s", err, m)
 	}
 	if m := regexp.MustCompile(`Frame num gap.*`).Find(out); m != nil {
 		return 0, fmt.Errorf("ffmpeg: a reference frame is missing: %s", m)
@@ -49,18 +48,40 @@ func decodeCheck(t *testing.T, stream []byte) (frames int, err error) {
 }
 
 // The checker must see the corruption of the original design, which dropped
-// one frame of a slow client.
-func TestDecodeCheckCatchesASingleDroppedFrame(t *testing.T) {
-	var stream []byte
-	for i, f := range testclip.MustFrames(testclip.Baseline) {
-		if i != 45 {
-			stream = append(stream, f.Data...)
-		}
+// one frame of a slow client, and damaged data.
+func TestDecodeCheckCatchesDamage(t *testing.T) {
+	tests := []struct {
+		name   string
+		damage func(i int, data []byte) []byte
+	}{
+		{"one P-frame dropped", func(i int, data []byte) []byte {
+			return map[bool][]byte{false: data}[i == 45]
+		}},
+		{"key frame's slice data corrupted", func(i int, data []byte) []byte {
+			if i != 30 {
+				return data
+			}
+			bad := bytes.Clone(data)
+			r := rand.New(rand.NewPCG(1, 2))
+			for j := len(bad) / 2; j < len(bad); j++ {
+				bad[j] = byte(r.Uint32())
+			}
+			return bad
+		}},
 	}
-	if _, err := decodeCheck(t, stream); err == nil {
-		t.Fatal("decodeCheck passed a stream with a P-frame missing")
-	} else {
-		t.Log(err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var stream []byte
+			for i, f := range testclip.MustFrames(testclip.Baseline) {
+				stream = append(stream, tt.damage(i, f.Data)...)
+			}
+			if _, err := decodeCheck(t, stream); err == nil {
+				t.Fatal("decodeCheck passed a damaged stream")
+			} else {
+				t.Log(err)
+			}
+		})
 	}
 }
 
@@ -91,6 +112,7 @@ func TestSlowSubscriberDecodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			d := fanout.New(fanout.Options{})
 			var s *fanout.Subscription
 			var stream []byte
