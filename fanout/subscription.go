@@ -63,24 +63,12 @@ func (d *Distributor) Subscribe(o SubscribeOptions) *Subscription {
 		d.mu.Unlock()
 		return s
 	}
-	cached := d.gop.frames
-	if o.WaitForKey || !d.gop.valid {
-		cached = nil
+	join := o.WaitForKey || !d.gop.valid || len(d.gop.frames) == 0
+	if join {
+		s.start(nil, 0)
+	} else {
+		s.start(d.gop.frames, d.gop.bytes)
 	}
-	s.q = newQueue(s.maxLen + len(cached))
-	for _, f := range cached {
-		s.q.push(f)
-	}
-	s.q.cached, s.q.cachedBytes = len(cached), d.gop.bytes
-	s.catchUp = len(cached)
-	s.state = live
-	if len(cached) == 0 {
-		s.q.cachedBytes = 0
-		s.state = joining
-		s.waiting.Store(true)
-	}
-	s.published()
-	join := s.state == joining
 	s.index = len(d.subs)
 	d.subs = append(d.subs, s)
 	d.subscribers.Add(1)
@@ -93,6 +81,23 @@ func (d *Distributor) Subscribe(o SubscribeOptions) *Subscription {
 		d.log.Debug("fanout: subscribe", "sub", s.id, "catch_up", s.catchUp)
 	}
 	return s
+}
+
+// start fills the new queue with the cached frames, or, without any, makes
+// the subscription wait for a key frame. Nobody else sees s yet.
+func (s *Subscription) start(cached []shmcast.Frame, bytes int) {
+	s.q = newQueue(s.maxLen + len(cached))
+	for _, f := range cached {
+		s.q.push(f)
+	}
+	s.q.cached, s.q.cachedBytes = len(cached), bytes
+	s.catchUp = len(cached)
+	s.state = live
+	if len(cached) == 0 {
+		s.state = joining
+		s.waiting.Store(true)
+	}
+	s.published()
 }
 
 // ID returns the subscription's number, unique within its distributor.
