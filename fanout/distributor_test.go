@@ -3,6 +3,7 @@ package fanout
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -336,5 +337,48 @@ func TestWriteFrameDoesNotAllocate(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(1000, write); n != 0 {
 		t.Errorf("WriteFrame and ReadFrame: %v allocations per frame, want 0", n)
+	}
+}
+
+// TestLateJoinLatency measures, on synctest's clock, the trade-off of the
+// two ways to join a 30 fps stream with a key frame every second, 1.5 s in:
+// the cached GOP gives a decodable picture at once (16 frames of catch-up,
+// frames 31 to 46, the newest), while waiting for the next key frame (61)
+// takes half a GOP when the producer ignores key frame requests.
+func TestLateJoinLatency(t *testing.T) {
+	for _, tt := range []struct {
+		wait       bool
+		wantFirst  time.Duration
+		wantFrames int // catch-up frames
+	}{{false, 0, 16}, {true, 60*(time.Second/30) - 1500*time.Millisecond, 0}} {
+		t.Run(fmt.Sprint("WaitForKey=", tt.wait), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				d := New(Options{})
+				var wg sync.WaitGroup
+				wg.Go(func() { // the producer: 3 s at 30 fps
+					defer d.Close()
+					for seq := uint64(1); seq <= 90; seq++ {
+						d.WriteFrame(gopFrame(seq, 30))
+						time.Sleep(time.Second / 30)
+					}
+				})
+				time.Sleep(1500 * time.Millisecond)
+				synctest.Wait()
+				joined := time.Now()
+				s := d.Subscribe(SubscribeOptions{WaitForKey: tt.wait})
+				defer s.Close()
+				f, err := s.ReadFrame(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := time.Since(joined); got != tt.wantFirst || !f.Key {
+					t.Errorf("first frame %d (key %v) after %v, want a key frame after %v", f.Seq, f.Key, got, tt.wantFirst)
+				}
+				if s.CatchUp() != tt.wantFrames {
+					t.Errorf("CatchUp() = %d, want %d", s.CatchUp(), tt.wantFrames)
+				}
+				wg.Wait()
+			})
+		})
 	}
 }
