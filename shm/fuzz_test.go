@@ -74,12 +74,25 @@ func fuzzSegment(t *testing.T, dir string, b []byte) {
 		return
 	}
 	defer r.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
-	defer cancel()
-	for range 4 {
-		if _, err := r.ReadFrame(ctx); err != nil {
+	// Read what the slots hold, as ReadFrame does but without waiting.
+	for range 8 {
+		var ok bool
+		err := guard(func() error {
+			s := r.seg
+			if w := s.writeSeq(); r.next <= w {
+				_, ok, err = r.take(s, w)
+				return err
+			}
+			return nil
+		})
+		if err != nil || !ok {
 			break
 		}
 	}
 	r.RequestKeyframe()
+	if len(b)%8 == 0 { // and sometimes the whole of ReadFrame, waiting included
+		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+		defer cancel()
+		r.ReadFrame(ctx)
+	}
 }

@@ -334,10 +334,19 @@ func (r *Reader) markActive(force bool) {
 func (r *Reader) wait(ctx context.Context, s *segment) error {
 	var stop func() bool
 	var woken chan struct{}
+	var awake atomic.Bool // the futex wait below has returned
 	if ctx.Done() != nil {
 		woken = make(chan struct{})
 		notify := s.notify()
-		stop = context.AfterFunc(ctx, func() { futexWake(notify); close(woken) })
+		// ctx may end just after the check below and before the wait
+		// begins, when a single wake-up would be lost: wake until awake.
+		stop = context.AfterFunc(ctx, func() {
+			defer close(woken)
+			for !awake.Load() {
+				futexWake(notify)
+				time.Sleep(100 * time.Microsecond)
+			}
+		})
 	}
 	atomic.AddUint32(s.waiters(), 1)
 	v := atomic.LoadUint32(s.notify())
@@ -345,9 +354,13 @@ func (r *Reader) wait(ctx context.Context, s *segment) error {
 	if r.next > s.writeSeq() && s.state() != stateClosed && ctx.Err() == nil && !r.closed.Load() {
 		err = futexWait(s.notify(), v, LivenessInterval)
 	}
+	awake.Store(true)
 	atomic.AddUint32(s.waiters(), ^uint32(0))
 	if stop != nil && !stop() {
 		<-woken
+	}
+	if err == unix.EFAULT { // the page is gone: the file was cut
+		return fmt.Errorf("shm: read %s: %w: futex word unmapped", r.path, ErrTruncated)
 	}
 	if err != nil && err != unix.ETIMEDOUT {
 		return fmt.Errorf("shm: read %s: futex: %w", r.path, err)
