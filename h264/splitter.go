@@ -13,8 +13,9 @@ import (
 )
 
 const (
-	// readSize is how much a Splitter asks its reader for at a time.
-	readSize = 64 << 10
+	// minRead is the least free buffer space a Splitter reads into; it
+	// reads into all the free space, and grows its buffer by doubling.
+	minRead = 4 << 10
 	// peekSize is how many bytes after a NAL unit header the Splitter needs
 	// to decide whether the NAL unit begins an access unit: enough for
 	// first_mb_in_slice of any picture size, with emulation prevention.
@@ -287,15 +288,15 @@ func (s *Splitter) fill(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if cap(s.buf)-len(s.buf) < readSize {
+	if cap(s.buf)-len(s.buf) < minRead {
 		s.compact()
 	}
-	if cap(s.buf)-len(s.buf) < readSize {
-		nb := make([]byte, len(s.buf), max(2*cap(s.buf), len(s.buf)+readSize))
+	if cap(s.buf)-len(s.buf) < minRead {
+		nb := make([]byte, len(s.buf), max(2*cap(s.buf), len(s.buf)+minRead))
 		copy(nb, s.buf)
 		s.buf = nb
 	}
-	n, err := s.r.Read(s.buf[len(s.buf) : len(s.buf)+readSize])
+	n, err := s.r.Read(s.buf[len(s.buf):cap(s.buf)])
 	s.buf = s.buf[:len(s.buf)+n]
 	switch {
 	case errors.Is(err, io.EOF):
