@@ -85,11 +85,14 @@ func checkOffer(s string) error {
 }
 
 // setAnswerProfile rewrites the answer so that the H.264 format the track
-// will send announces the camera's own profile-level-id, when the offered
-// profile admits the camera's stream (RFC 6184 §8.2.2: the level may differ
-// when level-asymmetry-allowed=1 or the camera's level is not higher).
+// will send announces the camera's profile-level-id when the offer allows it:
+// the camera's exact value when the offer has its profile (profile_idc and
+// constraint flags), else the offered profile with the camera's level when
+// the camera's stream conforms to it. RFC 6184 §8.2.2 keeps the profile
+// symmetric (strict receivers such as pion compare those two bytes) and lets
+// the level differ when level-asymmetry-allowed=1 or it is not higher.
 func setAnswerProfile(answer, plid string) string {
-	if plid == "" {
+	if len(plid) != 6 {
 		return answer
 	}
 	codecs, err := videoCodecs(answer)
@@ -102,17 +105,21 @@ func setAnswerProfile(answer, plid string) string {
 	}
 	f := parseFmtp(codecs[i].SDPFmtpLine)
 	offered := f["profile-level-id"]
-	if !profileFits(plid, offered) || strings.EqualFold(offered, plid) {
+	if len(offered) != 6 || !profileFits(plid, offered) {
 		return answer
 	}
 	if f["level-asymmetry-allowed"] != "1" && level(plid) > level(offered) {
+		return answer
+	}
+	target := offered[:4] + plid[4:]
+	if strings.EqualFold(target, offered) {
 		return answer
 	}
 	prefix := fmt.Sprintf("a=fmtp:%d ", codecs[i].PayloadType)
 	lines := strings.SplitAfter(answer, "\n")
 	for j, l := range lines {
 		if strings.HasPrefix(l, prefix) {
-			lines[j] = strings.Replace(l, "profile-level-id="+offered, "profile-level-id="+plid, 1)
+			lines[j] = strings.Replace(l, "profile-level-id="+offered, "profile-level-id="+target, 1)
 		}
 	}
 	return strings.Join(lines, "")

@@ -59,11 +59,14 @@ func (t *track) StreamID() string          { return "shmcast" }
 func (t *track) Kind() webrtc.RTPCodecType { return webrtc.RTPCodecTypeVideo }
 
 // chooseCodec returns the index of the codec to send: an H.264 format with
-// packetization-mode=1 whose profile the camera's stream conforms to, else
+// packetization-mode=1 with the camera's profile (profile_idc and constraint
+// flags equal), else one of the same profile written differently (42e0 and
+// 42c0 are both constrained baseline), else one whose profile the camera's
+// stream conforms to, else
 // the first H.264 format with packetization-mode=1 (the camera is unknown
 // yet, or nothing fits better), else -1.
 func chooseCodec(codecs []webrtc.RTPCodecParameters, plid string) int {
-	first := -1
+	best, rank := -1, 0
 	for i, c := range codecs {
 		if !strings.EqualFold(c.MimeType, webrtc.MimeTypeH264) {
 			continue
@@ -72,14 +75,22 @@ func chooseCodec(codecs []webrtc.RTPCodecParameters, plid string) int {
 		if f["packetization-mode"] != "1" {
 			continue
 		}
-		if first < 0 {
-			first = i
+		offered := f["profile-level-id"]
+		r := 1
+		switch {
+		case len(plid) != 6 || len(offered) != 6:
+		case strings.EqualFold(offered[:4], plid[:4]):
+			r = 4
+		case classify(offered) == classify(plid) && classify(plid) != profileUnknown:
+			r = 3
+		case profileFits(plid, offered):
+			r = 2
 		}
-		if plid != "" && profileFits(plid, f["profile-level-id"]) {
-			return i
+		if r > rank {
+			best, rank = i, r
 		}
 	}
-	return first
+	return best
 }
 
 // parseFmtp parses "a=b;c=d" into a map.

@@ -211,6 +211,9 @@ func (v *viewer) cleanup() {
 	v.active.Store(false)
 	v.stop()
 	v.s.remove(v)
+	if v.pc == nil { // a test's viewer without a peer connection
+		return
+	}
 	if err := v.pc.Close(); err != nil {
 		v.s.log.Debug("viewer close", "viewer", v.id, "err", err)
 	}
