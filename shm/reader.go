@@ -2,7 +2,6 @@ package shm
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,8 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/shmcast/shmcast"
 )
@@ -235,91 +232,6 @@ func (r *Reader) read(ctx context.Context) (shmcast.Frame, error) {
 	}
 }
 
-// take tries to read frame r.next, which the writer has published (w is
-// write_seq). It reports ok with a frame to deliver; otherwise r.next moved.
-func (r *Reader) take(s *segment, w uint64) (shmcast.Frame, bool, error) {
-	n := r.next
-	f, st := r.copySlot(s, n)
-	switch st {
-	case slotOK:
-		r.next++
-		if r.waitKey && !f.Key {
-			r.skipped.Add(1)
-			if monotonic()-r.keyAsked.Load() > int64(time.Second) { // the one we asked for got lost
-				r.RequestKeyframe()
-			}
-			return f, false, nil
-		}
-		r.waitKey = false
-		f.Discontinuity = f.Discontinuity || r.discont
-		r.discont = false
-		r.frames.Add(1)
-		r.markActive(false)
-		return f, true, nil
-	case slotCorrupt:
-		return f, false, fmt.Errorf("shm: read %s: %w: frame %d length exceeds max_payload", r.path, ErrCorrupt, n)
-	case slotTorn:
-		r.torn.Add(1)
-	}
-	// Overwritten (or torn, which means overwritten while we copied): frame
-	// n is gone. Jump to the oldest frame that is safe from the writer now.
-	w = s.writeSeq()
-	next := n + 1
-	if keep := uint64(s.l.slots) - 2; w > keep && w-keep > next {
-		next = w - keep // frames w-slots+2 .. w cannot be overwritten yet
-	}
-	r.lost.Add(next - n)
-	r.discont = true
-	r.next = next
-	return shmcast.Frame{}, false, nil
-}
-
-type slotStatus int
-
-const (
-	slotOK slotStatus = iota
-	slotOverwritten
-	slotTorn
-	slotCorrupt
-)
-
-// copySlot is the reader's seqlock read of frame n: load commit (acquire),
-// copy, fence, re-load commit; any change means the copy may be torn.
-func (r *Reader) copySlot(s *segment, n uint64) (shmcast.Frame, slotStatus) {
-	off := s.l.slotOffset(n)
-	commit := s.u64(off + slotCommit)
-	c1 := atomic.LoadUint64(commit)
-	if c1 != n<<1 {
-		return shmcast.Frame{}, slotOverwritten
-	}
-	slot := s.mem[off : off+uint64(s.l.slotStride)]
-	le := binary.LittleEndian
-	size := le.Uint32(slot[slotLen:]) // untrusted until the re-check
-	corrupt := size > s.l.maxPayload
-	if corrupt {
-		size = s.l.maxPayload
-	}
-	flags := le.Uint32(slot[slotFlags:])
-	f := shmcast.Frame{
-		PTS:           shmcast.FromTicks(int64(le.Uint64(slot[slotPTS:]))),
-		DTS:           shmcast.FromTicks(int64(le.Uint64(slot[slotDTS:]))),
-		Capture:       int64(le.Uint64(slot[slotCapture:])),
-		Key:           flags&slotKey != 0,
-		Discontinuity: flags&slotDiscontinuity != 0,
-		Seq:           n,
-	}
-	f.Data = make([]byte, size)
-	copy(f.Data, slot[s.l.slotHeaderSize:])
-	loadFence(&r.fenceWord)
-	if atomic.LoadUint64(commit) != c1 {
-		return shmcast.Frame{}, slotTorn
-	}
-	if corrupt {
-		return shmcast.Frame{}, slotCorrupt
-	}
-	return f, slotOK
-}
-
 // markActive stores the reader_active time, at most once a second unless forced.
 func (r *Reader) markActive(force bool) {
 	now := monotonic()
@@ -327,112 +239,4 @@ func (r *Reader) markActive(force bool) {
 		r.lastActive = now
 		atomic.StoreInt64(r.seg.i64(offReaderActive), now)
 	}
-}
-
-// wait sleeps on the futex word until the writer publishes, for at most
-// LivenessInterval, then checks liveness when nothing came.
-func (r *Reader) wait(ctx context.Context, s *segment) error {
-	var stop func() bool
-	var woken chan struct{}
-	var awake atomic.Bool // the futex wait below has returned
-	if ctx.Done() != nil {
-		woken = make(chan struct{})
-		notify := s.notify()
-		// ctx may end just after the check below and before the wait
-		// begins, when a single wake-up would be lost: wake until awake.
-		stop = context.AfterFunc(ctx, func() {
-			defer close(woken)
-			for !awake.Load() {
-				futexWake(notify)
-				time.Sleep(100 * time.Microsecond)
-			}
-		})
-	}
-	atomic.AddUint32(s.waiters(), 1)
-	v := atomic.LoadUint32(s.notify())
-	var err error
-	if r.next > s.writeSeq() && s.state() != stateClosed && ctx.Err() == nil && !r.closed.Load() {
-		err = futexWait(s.notify(), v, LivenessInterval)
-	}
-	awake.Store(true)
-	atomic.AddUint32(s.waiters(), ^uint32(0))
-	if stop != nil && !stop() {
-		<-woken
-	}
-	if err == unix.EFAULT { // the page is gone: the file was cut
-		return fmt.Errorf("shm: read %s: %w: futex word unmapped", r.path, ErrTruncated)
-	}
-	if err != nil && err != unix.ETIMEDOUT {
-		return fmt.Errorf("shm: read %s: futex: %w", r.path, err)
-	}
-	if r.next <= s.writeSeq() {
-		return nil
-	}
-	if err == nil && !r.gone && s.state() != stateClosed && time.Since(r.lastCheck) < LivenessInterval/4 {
-		return nil // woken without news, checked recently
-	}
-	return r.checkLiveness(s)
-}
-
-// checkLiveness handles a quiet segment: closed stream, truncated file,
-// dead or restarted writer.
-func (r *Reader) checkLiveness(s *segment) error {
-	r.lastCheck = time.Now()
-	r.markActive(true)
-	if s.state() == stateClosed {
-		return io.EOF
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(s.fd, &st); err != nil {
-		return fmt.Errorf("shm: read %s: fstat: %w", r.path, err)
-	}
-	if uint64(st.Size) < s.l.segmentSize {
-		return fmt.Errorf("shm: read %s: %w: %d bytes, segment_size is %d", r.path, ErrTruncated, st.Size, s.l.segmentSize)
-	}
-	alive, err := writerAlive(s.fd)
-	if err != nil {
-		return fmt.Errorf("shm: read %s: %w", r.path, err)
-	}
-	r.alive.Store(alive)
-	if alive != !r.gone {
-		r.gone = !alive
-		if !alive {
-			r.log.Warn("shm writer gone; waiting for a new one", "path", r.path)
-		}
-	}
-	same, err := sameFile(r.path, s.dev, s.ino)
-	if same || err != nil {
-		return nil // ours, or nothing there yet
-	}
-	return r.reattach(s)
-}
-
-// reattach moves to the new segment a restarted writer created at our path.
-// A segment that is not valid yet (or no longer there) is retried at the
-// next check.
-func (r *Reader) reattach(old *segment) error {
-	seg, err := openSegment(r.path)
-	if err != nil {
-		r.log.Debug("shm reattach failed; will retry", "path", r.path, "err", err)
-		return nil
-	}
-	alive, _ := writerAlive(seg.fd)
-	if !alive {
-		seg.close() // a stale file: keep waiting for a live writer
-		return nil
-	}
-	if w := old.writeSeq(); w >= r.next {
-		r.lost.Add(w - r.next + 1)
-	}
-	r.mapMu.Lock()
-	r.seg = seg
-	r.mapMu.Unlock()
-	old.close()
-	r.alive.Store(true)
-	r.gone = false
-	r.reattaches.Add(1)
-	r.discont = true
-	r.start()
-	r.log.Info("shm reattached to a restarted writer", "path", r.path, "segment_id", fmt.Sprintf("%016x", seg.l.segmentID))
-	return nil
 }
