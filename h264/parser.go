@@ -135,13 +135,16 @@ func (p *Parser) process(f shmcast.Frame) (out shmcast.Frame, ok bool, err error
 	if err != nil {
 		return out, false, err
 	}
+	if f.Discontinuity && !a.idr {
+		p.lose()
+	}
 	switch {
 	case !a.vcl:
 		p.stats.absorbed.Add(1)
 		return out, false, nil
 	case a.idr:
 		return p.keyFrame(f, a)
-	case f.Discontinuity || !p.synced:
+	case !p.synced:
 		p.lose()
 		p.stats.dropped.Add(1)
 		return out, false, nil

@@ -300,6 +300,17 @@ func TestParserBadFrames(t *testing.T) {
 	}
 }
 
+func TestParserDiscontinuityOnParameterSets(t *testing.T) {
+	orig := testclip.MustFrames(testclip.Baseline)[:60]
+	params := only(t, orig[0], h264.NALUTypeSPS, h264.NALUTypePPS)
+	params.Discontinuity = true // frames were lost before this one
+	in := append(append(append([]shmcast.Frame{}, orig[:10]...), params), orig[10:]...)
+	out := readAll(t, h264.NewParser(testclip.Source(in)))
+	if len(out) != 40 || out[10].Seq != 31 || !out[10].Discontinuity {
+		t.Fatalf("%d frames; want 40, the 11th the Key frame 31 with Discontinuity", len(out))
+	}
+}
+
 func TestParserDiscontinuity(t *testing.T) {
 	orig := testclip.MustFrames(testclip.Baseline)[:60]
 	in := append([]shmcast.Frame{}, orig...)
