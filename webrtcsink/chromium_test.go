@@ -67,6 +67,11 @@ type pageResult struct {
 	FirstFrameMs    float64 `json:"firstFrameMs"`
 	ConnectionState string  `json:"connectionState"`
 	Codec           string  `json:"codec"`
+	FramesReceived  int     `json:"framesReceived"`
+	FramesDropped   int     `json:"framesDropped"`
+	FreezeCount     int     `json:"freezeCount"`
+	JitterDelay     float64 `json:"jitterBufferDelay"`
+	JitterEmitted   int     `json:"jitterBufferEmittedCount"`
 }
 
 // TestChromium plays the clip in headless Chromium over WHEP and over the

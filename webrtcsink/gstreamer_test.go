@@ -1,0 +1,70 @@
+package webrtcsink_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shmcast/shmcast"
+	"github.com/shmcast/shmcast/webrtcsink"
+)
+
+// TestGStreamer plays the stream in GStreamer's webrtcbin (libnice ICE,
+// avdec_h264) over WHEP and checks that it decodes about as many frames as
+// the Sink sent it.
+func TestGStreamer(t *testing.T) {
+	const python = "/usr/bin/python3"
+	check := exec.Command(python, "-c", `import gi; gi.require_version("GstWebRTC", "1.0"); from gi.repository import Gst; Gst.init(None); assert Gst.ElementFactory.find("webrtcbin") and Gst.ElementFactory.find("avdec_h264") and Gst.ElementFactory.find("nicesrc")`)
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Skipf("SKIP: GStreamer webrtcbin/avdec_h264/libnice or python3-gi missing (apt install gstreamer1.0-plugins-bad gstreamer1.0-nice gstreamer1.0-libav python3-gi gir1.2-gst-plugins-bad-1.0): the GStreamer test did NOT run: %v %s", err, out)
+	}
+	if inLoopbackNamespace(t) {
+		return
+	}
+	frames := clip(t)
+	var want atomic.Bool
+	sink, err := webrtcsink.New(webrtcsink.Options{Interfaces: []string{"lo"}, IncludeLoopback: true, QueueLen: 90,
+		Keyframes: shmcast.KeyframeRequesterFunc(func() { want.Store(true) })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sink)
+	ctx, cancel := context.WithCancel(context.Background())
+	var feeding sync.WaitGroup
+	feeding.Add(1)
+	go func() { defer feeding.Done(); feedLoop(ctx, sink, frames, &want) }()
+	defer func() {
+		cancel()
+		feeding.Wait()
+		srv.Close()
+		sink.Close()
+	}()
+
+	run, stop := context.WithTimeout(context.Background(), 60*time.Second)
+	defer stop()
+	out, err := exec.CommandContext(run, python, "testdata/whep_gst.py", srv.URL+"/whep", "6").CombinedOutput()
+	t.Logf("whep_gst.py:\n%s", out)
+	if err != nil {
+		t.Fatalf("whep_gst.py: %v", err)
+	}
+	m := regexp.MustCompile(`frames=(\d+)`).FindSubmatch(out)
+	if m == nil {
+		t.Fatal("no frames= line")
+	}
+	decoded, _ := strconv.Atoi(string(m[1]))
+	st := sink.Stats()
+	sent := st.Total.Frames
+	t.Logf("decoded %d, sent %d, sink %+v", decoded, sent, st.Total)
+	if decoded == 0 || float64(decoded) < 0.9*float64(sent)-3 {
+		t.Errorf("GStreamer decoded %d frames, the Sink sent %d: want > 0 and close", decoded, sent)
+	}
+	if len(st.Viewers) != 0 {
+		t.Errorf("the session was not deleted: %+v", st.Viewers)
+	}
+}
