@@ -33,7 +33,8 @@ type ParserOptions struct {
 //     and PPS an IDR picture refers to in front of it when the access unit
 //     lacks them, in a freshly allocated buffer. Frames it passes on
 //     unchanged share the source frame's Data.
-//   - It sets Key on every IDR access unit it passes on; these always carry
+//   - It sets Key on every IDR access unit it passes on, and clears it on
+//     every other, whatever the source said; Key frames always carry
 //     their SPS and PPS.
 //   - It holds back every frame until the first IDR whose parameter sets are
 //     known, so its first frame is a Key frame, and again after a bad frame
@@ -149,6 +150,7 @@ func (p *Parser) process(f shmcast.Frame) (out shmcast.Frame, ok bool, err error
 		p.stats.dropped.Add(1)
 		return out, false, nil
 	}
+	f.Key = false // whatever the source said: only IDR access units are Key
 	return f, true, nil
 }
 

@@ -327,6 +327,18 @@ func TestParserDiscontinuity(t *testing.T) {
 	}
 }
 
+func TestParserKeyOnlyOnIDR(t *testing.T) {
+	in := testclip.MustFrames(testclip.Baseline)[:31]
+	for i := range in {
+		in[i].Key = !in[i].Key // a source that got it all wrong
+	}
+	for i, f := range readAll(t, h264.NewParser(testclip.Source(in))) {
+		if f.Key != (i%30 == 0) {
+			t.Errorf("frame %d: Key %v", i, f.Key)
+		}
+	}
+}
+
 func TestParserSourceErrorsUnchanged(t *testing.T) {
 	boom := errors.New("boom")
 	p := h264.NewParser(shmcast.SourceFunc(func(context.Context) (shmcast.Frame, error) {
