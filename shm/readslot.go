@@ -82,8 +82,8 @@ func (r *Reader) copySlot(s *segment, n uint64) (shmcast.Frame, slotStatus) {
 		Discontinuity: flags&slotDiscontinuity != 0,
 		Seq:           n,
 	}
-	f.Data = make([]byte, size)
-	copy(f.Data, slot[s.l.slotHeaderSize:])
+	hs := uint64(s.l.slotHeaderSize)
+	f.Data = append([]byte(nil), slot[hs:hs+uint64(size)]...) // not zeroed first, unlike make+copy
 	loadFence(&r.fenceWord)
 	if atomic.LoadUint64(commit) != c1 {
 		return shmcast.Frame{}, slotTorn
