@@ -64,7 +64,8 @@ type pageResult struct {
 	FrameWidth      int     `json:"frameWidth"`
 	FrameHeight     int     `json:"frameHeight"`
 	PacketsLost     int     `json:"packetsLost"`
-	FirstFrameMs    float64 `json:"firstFrameMs"`
+	FirstFrameMs    float64 `json:"firstFrameMs"` // after connected
+	ConnectMs       float64 `json:"connectMs"`    // answer to connected
 	ConnectionState string  `json:"connectionState"`
 	Codec           string  `json:"codec"`
 	FramesReceived  int     `json:"framesReceived"`

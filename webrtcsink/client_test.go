@@ -203,3 +203,26 @@ func (tv *testViewer) waitFrames(ctx context.Context, n int64) error {
 	}
 	return nil
 }
+
+// frameTimestamps returns the RTP timestamp of each received access unit,
+// in sequence order.
+func (tv *testViewer) frameTimestamps() []uint32 {
+	tv.mu.Lock()
+	pkts := slices.Clone(tv.pkts)
+	tv.mu.Unlock()
+	if len(pkts) == 0 {
+		return nil
+	}
+	base := pkts[0].SequenceNumber
+	slices.SortStableFunc(pkts, func(a, b rtp.Packet) int {
+		return int(int16(a.SequenceNumber-base)) - int(int16(b.SequenceNumber-base))
+	})
+	pkts = slices.CompactFunc(pkts, func(a, b rtp.Packet) bool { return a.SequenceNumber == b.SequenceNumber })
+	var ts []uint32
+	for _, p := range pkts {
+		if p.Marker {
+			ts = append(ts, p.Timestamp)
+		}
+	}
+	return ts
+}

@@ -50,7 +50,7 @@ func addFakeViewer(t testing.TB, s *Sink, w *fakeWriter) *viewer {
 	close(tr.ready)
 	v := &viewer{
 		s: s, id: fmt.Sprint(len(s.byID)), tr: tr, created: time.Now(),
-		q: make(chan *accessUnit, s.o.QueueLen), nackq: make(chan uint16, 128),
+		q: make(chan queued, s.o.QueueLen), nackq: make(chan uint16, 128),
 		done: make(chan struct{}), connected: make(chan struct{}),
 	}
 	close(v.connected)

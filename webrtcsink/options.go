@@ -56,6 +56,13 @@ type Options struct {
 	// QueueLen is each viewer's queue, in access units; 0 means 32. A viewer
 	// whose queue is full drops frames until the next key frame.
 	QueueLen int
+	// BurstGOP starts a new viewer with the cached GOP (the frames since the
+	// last key frame), sent at once with squeezed timestamps, so that it
+	// shows the live picture at once. Use it when the producer cannot make
+	// key frames on request; otherwise the key frame requested at join is
+	// enough and cheaper. GOPs longer than QueueLen/2 frames or
+	// RetransmitBytes are not burst.
+	BurstGOP bool
 	// MTU is the largest RTP payload; 0 means 1200 bytes.
 	MTU int
 	// RetransmitAge and RetransmitBytes bound the shared retransmission

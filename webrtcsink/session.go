@@ -41,7 +41,7 @@ func (s *Sink) negotiate(ctx context.Context, pc *webrtc.PeerConnection, offer s
 	v := &viewer{
 		s: s, id: randomHex(16), etag: `"` + randomHex(8) + `"`, legacy: legacy, created: time.Now(),
 		pc: pc, tr: newTrack(plid),
-		q: make(chan *accessUnit, s.o.QueueLen), nackq: make(chan uint16, 128),
+		q: make(chan queued, s.o.QueueLen), nackq: make(chan uint16, 128),
 		done: make(chan struct{}), connected: make(chan struct{}),
 	}
 	tx, err := pc.AddTransceiverFromTrack(v.tr, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})

@@ -31,6 +31,7 @@ type Sink struct {
 
 	wmu sync.Mutex // serializes WriteFrame
 	pk  packetizer
+	gop gop // the access units since the last key frame, for BurstGOP
 
 	plid    atomic.Pointer[string] // the camera's profile-level-id, once seen
 	viewers atomic.Pointer[[]*viewer]
@@ -104,6 +105,9 @@ func (s *Sink) WriteFrame(f shmcast.Frame) error {
 	s.frames.Add(1)
 	s.packets.Add(uint64(len(au.pkts)))
 	s.cache.add(au)
+	if s.o.BurstGOP {
+		s.gop.add(au, s.o.RetransmitBytes)
+	}
 	for _, v := range *s.viewers.Load() {
 		v.offer(au)
 	}
@@ -152,12 +156,52 @@ func (s *Sink) profile() string {
 
 // join makes a connected viewer receive frames from the next key frame on,
 // and asks the producer for one so that the picture starts at once.
+//
+// With BurstGOP it first queues the cached GOP, up to the latest frame, as a
+// burst whose timestamps are squeezed into a millisecond per frame just
+// before the latest frame's, so that the receiver decodes through it at once
+// and shows the live picture, without adding the GOP's duration to its
+// playout delay (DESIGN.md §5).
 func (s *Sink) join(v *viewer) {
 	s.wmu.Lock()
 	v.waitKey, v.lagging = true, false
+	if n := len(s.gop.aus); s.o.BurstGOP && n > 0 && n <= cap(v.q)/2 {
+		last := s.gop.aus[n-1].pkts[0].ts
+		for j, au := range s.gop.aus {
+			v.q <- queued{au: au, ts: last - uint32(n-1-j)*burstSpacing, burst: true}
+		}
+		v.waitKey = false
+		v.st.bursts.Add(uint64(n))
+	}
 	v.active.Store(true)
 	s.wmu.Unlock()
 	s.requestKeyframe()
+}
+
+// burstSpacing is the timestamp step between frames of a GOP burst: 1 ms.
+const burstSpacing = shmcast.ClockRate / 1000
+
+// gop keeps the access units from the last key frame on.
+type gop struct {
+	aus   []*accessUnit
+	bytes int
+}
+
+func (g *gop) add(au *accessUnit, maxBytes int) {
+	switch {
+	case au.key:
+		clear(g.aus)
+		g.aus, g.bytes = g.aus[:0], 0
+	case len(g.aus) == 0:
+		return // no key frame yet
+	}
+	if g.bytes+au.bytes > maxBytes {
+		clear(g.aus)
+		g.aus, g.bytes = g.aus[:0], 0 // too long to burst: wait for the next key frame
+		return
+	}
+	g.aus = append(g.aus, au)
+	g.bytes += au.bytes
 }
 
 // reserve takes a viewer slot for an offer being answered.

@@ -21,6 +21,7 @@ type ViewerStats struct {
 	NACKs       uint64        // sequence numbers the viewer asked for again
 	Retransmits uint64        // packets resent from the shared cache
 	PLIs, FIRs  uint64        // key frame requests from the viewer
+	Burst       uint64        // access units sent from the cached GOP at join
 	RTT         time.Duration // from receiver reports; 0 while unknown
 }
 
@@ -69,7 +70,7 @@ func (v *viewer) stats() ViewerStats {
 		ID: v.id, Legacy: v.legacy, State: webrtc.PeerConnectionState(c.state.Load()).String(),
 		Age: time.Since(v.created), Frames: c.frames.Load(), Packets: c.packets.Load(), Bytes: c.bytes.Load(),
 		Drops: c.drops.Load(), NACKs: c.nacks.Load(), Retransmits: c.retransmits.Load(),
-		PLIs: c.plis.Load(), FIRs: c.firs.Load(), RTT: time.Duration(c.rtt.Load()),
+		PLIs: c.plis.Load(), FIRs: c.firs.Load(), Burst: c.bursts.Load(), RTT: time.Duration(c.rtt.Load()),
 	}
 }
 

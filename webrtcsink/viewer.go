@@ -27,7 +27,7 @@ type viewer struct {
 	sender  *webrtc.RTPSender
 	tr      *track
 
-	q         chan *accessUnit
+	q         chan queued
 	nackq     chan uint16
 	done      chan struct{} // closed by stop
 	stopOnce  sync.Once
@@ -59,11 +59,20 @@ type viewer struct {
 // retransmission cache.
 type seqOffset struct{ start, delta uint16 }
 
+// A queued access unit; a burst one (from the cached GOP at join) is sent
+// with timestamp ts instead of its own.
+type queued struct {
+	au    *accessUnit
+	ts    uint32
+	burst bool
+}
+
 type viewerCounters struct {
 	packets, bytes, frames, drops       atomic.Uint64
 	nacks, retransmits, plis, firs, rrs atomic.Uint64
-	rtt                                 atomic.Int64 // ns; 0 = unknown
-	state                               atomic.Int32 // webrtc.PeerConnectionState
+	bursts                              atomic.Uint64 // access units sent from the cached GOP at join
+	rtt                                 atomic.Int64  // ns; 0 = unknown
+	state                               atomic.Int32  // webrtc.PeerConnectionState
 }
 
 func (v *viewer) stop() { v.stopOnce.Do(func() { close(v.done) }) }
@@ -93,7 +102,7 @@ func (v *viewer) offer(au *accessUnit) {
 		}
 	}
 	select {
-	case v.q <- au:
+	case v.q <- queued{au: au}:
 		v.waitKey, v.lagging = false, false
 	default:
 		v.st.drops.Add(1)
@@ -133,8 +142,8 @@ func (v *viewer) run() {
 		select {
 		case <-v.done:
 			return
-		case au := <-v.q:
-			if !v.writeAU(au) {
+		case it := <-v.q:
+			if !v.writeAU(it) {
 				return
 			}
 		case seq := <-v.nackq:
@@ -143,7 +152,8 @@ func (v *viewer) run() {
 	}
 }
 
-func (v *viewer) writeAU(au *accessUnit) bool {
+func (v *viewer) writeAU(it queued) bool {
+	au := it.au
 	for i := range au.pkts {
 		p := &au.pkts[i]
 		if !v.started || p.seq != v.last+1 {
@@ -154,7 +164,11 @@ func (v *viewer) writeAU(au *accessUnit) bool {
 		v.last = p.seq
 		v.hdr.SequenceNumber = v.seq
 		v.seq++
-		if !v.write(p) {
+		ts := p.ts
+		if it.burst {
+			ts = it.ts
+		}
+		if !v.write(p, ts) {
 			return false
 		}
 	}
@@ -164,8 +178,8 @@ func (v *viewer) writeAU(au *accessUnit) bool {
 
 // write sends p with this viewer's header; it reports false when the viewer
 // must be disconnected.
-func (v *viewer) write(p *packet) bool {
-	v.hdr.Timestamp = p.ts
+func (v *viewer) write(p *packet, ts uint32) bool {
+	v.hdr.Timestamp = ts
 	v.hdr.Marker = p.marker
 	if _, err := v.w.WriteRTP(&v.hdr, p.payload); err != nil {
 		v.errs++
@@ -198,7 +212,7 @@ func (v *viewer) retransmit(seq uint16) {
 			return
 		}
 		v.hdr.SequenceNumber = seq
-		if v.write(&p) {
+		if v.write(&p, p.ts) {
 			v.st.retransmits.Add(1)
 		}
 		return
