@@ -81,15 +81,23 @@ func dialWHEP(t testing.TB, api *webrtc.API, url string, stall bool) *testViewer
 		t.Fatal(err)
 	}
 	tv := &testViewer{pc: pc, stall: stall, first: make(chan struct{}), quit: make(chan struct{})}
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	pc.OnTrack(func(tr *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		tv.mu.Lock()
 		if tv.started || tv.closed {
 			tv.mu.Unlock()
 			return
 		}
 		tv.started = true
-		tv.reading.Add(1)
+		tv.reading.Add(2)
 		tv.mu.Unlock()
+		go func() { // interceptors see incoming RTCP (sender reports) only when it is read
+			defer tv.reading.Done()
+			for {
+				if _, _, err := recv.ReadRTCP(); err != nil {
+					return
+				}
+			}
+		}()
 		defer tv.reading.Done()
 		tv.read(tr)
 	})

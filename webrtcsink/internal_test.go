@@ -1,6 +1,7 @@
 package webrtcsink
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -221,5 +222,49 @@ func BenchmarkWriteFrame(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/frame/viewer")
 		})
+	}
+}
+
+// errWriter fails every write.
+type errWriter struct{ calls atomic.Int64 }
+
+func (w *errWriter) WriteRTP(*rtp.Header, []byte) (int, error) {
+	w.calls.Add(1)
+	return 0, errors.New("boom")
+}
+func (w *errWriter) Write(b []byte) (int, error) { return 0, errors.New("boom") }
+
+// TestWriteErrorsDisconnect: three consecutive write errors end a viewer.
+func TestWriteErrorsDisconnect(t *testing.T) {
+	s := newTestSink(t, Options{})
+	defer s.Close()
+	w := &errWriter{}
+	tr := newTrack("")
+	tr.writer, tr.bound = w, true
+	close(tr.ready)
+	v := &viewer{s: s, id: "x", tr: tr, created: time.Now(), q: make(chan queued, 8), nackq: make(chan uint16, 1),
+		done: make(chan struct{}), connected: make(chan struct{})}
+	close(v.connected)
+	s.mu.Lock()
+	s.byID[v.id] = v
+	s.viewers.Store(&[]*viewer{v})
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go v.run()
+	for !v.active.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	frames := loadClip(t)
+	for _, f := range frames[:30] {
+		_ = s.WriteFrame(f)
+		if len(s.Stats().Viewers) == 0 {
+			break
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(s.Stats().Viewers) > 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if n := len(s.Stats().Viewers); n != 0 || w.calls.Load() != maxWriteErrors {
+		t.Errorf("after %d failed writes: %d viewers, want 0 after exactly %d", w.calls.Load(), n, maxWriteErrors)
 	}
 }
