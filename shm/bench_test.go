@@ -3,22 +3,25 @@ package shm
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"slices"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/shmcast/shmcast"
 )
 
-// BenchmarkLatency measures publish → reader-has-copied-the-frame latency:
-// the writer stamps Capture at publish (after its copy into the slot, just
-// before the commit), the reader takes Monotonic() when ReadFrame returns
+// BenchmarkLatency measures publish → reader-has-copied-the-frame latency,
+// with the writer in another process (as a camera would be): the writer
+// stamps Capture at publish (after its copy into the slot, just before the
+// commit), the reader takes the same CLOCK_MONOTONIC when ReadFrame returns
 // its copy. Readers: the futex Reader, and a baseline that polls every 1 ms.
 // Rates: 30 fps, and flat out: the writer publishes the next frame as soon
-// as the reader has the previous one (the highest rate without loss; a
-// writer that outruns the reader measures the ring's depth, not the wake-up
-// path). Run 30fps with -benchtime=300x.
+// as the reader has the previous one (the reader acknowledges through
+// keyframe_req; a writer that outran the reader would measure the ring's
+// depth, not the wake-up path). Run 30fps with -benchtime=300x.
 func BenchmarkLatency(b *testing.B) {
 	for _, reader := range []string{"futex", "poll1ms"} {
 		for _, rate := range []string{"30fps", "flat"} {
@@ -33,66 +36,77 @@ func BenchmarkLatency(b *testing.B) {
 
 func benchLatency(b *testing.B, poll, paced bool, size int) {
 	dir := shmDir(b)
-	w, err := Create("bench", WriterOptions{Dir: dir, Slots: 64, MaxFrameSize: 1 << 20})
-	if err != nil {
-		b.Fatal(err)
+	paceEnv := "PACED="
+	if paced {
+		paceEnv = "PACED=1"
 	}
-	defer w.Close()
+	w := startChild(b, "", "benchwriter", env(dir, "bench", fmt.Sprintf("SIZE=%d", size), paceEnv)...)
+	w.expectReady()
 	r, err := Open("bench", ReaderOptions{Dir: dir})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer r.Close()
-	var lat []int64
-	var wg sync.WaitGroup
-	got := make(chan struct{}, 1)
-	wg.Go(func() {
-		read := r.ReadFrame
-		if poll {
-			read = r.pollFrame
-		}
-		for {
-			f, err := read(context.Background())
-			if err != nil {
-				return
-			}
-			lat = append(lat, monotonic()-f.Capture)
-			select {
-			case got <- struct{}{}:
-			default:
-			}
-		}
-	})
-	data := make([]byte, size)
-	frame := shmcast.Frame{Data: data, Key: true}
-	next := time.Now()
+	if !paced {
+		r.RequestKeyframe() // ready for the first frame
+	}
+	read := r.ReadFrame
+	if poll {
+		read = r.pollFrame
+	}
+	lat := make([]int64, 0, 1024)
+	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if paced {
-			next = next.Add(time.Second / 30)
-			time.Sleep(time.Until(next))
-		}
-		select {
-		case <-got: // the reader has the previous frame
-		case <-time.After(time.Second): // or lost it
-		}
-		if err := w.WriteFrame(frame); err != nil {
+		f, err := read(ctx)
+		if err != nil {
 			b.Fatal(err)
+		}
+		lat = append(lat, monotonic()-f.Capture)
+		if !paced {
+			r.RequestKeyframe() // the acknowledgement: publish the next one
 		}
 	}
 	b.StopTimer()
-	w.Close()
-	wg.Wait()
 	st := r.Stats()
-	if len(lat) == 0 {
-		b.Fatal("no frame read")
-	}
+	w.stdin.Close()
+	w.wait()
 	slices.Sort(lat)
 	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))]) / 1e3 }
 	b.ReportMetric(q(0.50), "p50-µs")
 	b.ReportMetric(q(0.99), "p99-µs")
 	b.ReportMetric(q(0.999), "p999-µs")
 	b.ReportMetric(float64(st.Lost)/float64(st.Lost+st.Frames), "lost/frame")
+}
+
+// childBenchWriter publishes SIZE-byte frames at 30 fps (PACED) or each as
+// soon as the reader acknowledged the previous one, until stdin closes.
+func childBenchWriter() error {
+	w, err := Create(os.Getenv("NAME"), WriterOptions{Dir: os.Getenv("DIR"), Slots: 64, MaxFrameSize: 1 << 20})
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	var done atomic.Bool
+	go func() { io.Copy(io.Discard, os.Stdin); done.Store(true) }()
+	fmt.Println("ready")
+	paced := os.Getenv("PACED") != ""
+	frame := shmcast.Frame{Data: make([]byte, envInt("SIZE", 64<<10)), Key: true}
+	next := time.Now()
+	for !done.Load() {
+		if paced {
+			next = next.Add(time.Second / 30)
+			time.Sleep(time.Until(next))
+		} else {
+			for !w.KeyframeRequested() && !done.Load() {
+				time.Sleep(20 * time.Microsecond)
+			}
+		}
+		if err := w.WriteFrame(frame); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // pollFrame is the baseline reader: check write_seq, sleep 1 ms, repeat.

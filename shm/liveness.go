@@ -29,6 +29,7 @@ func (r *Reader) wait(ctx context.Context, s *segment) error {
 			}
 		})
 	}
+	r.prepare(s)
 	atomic.AddUint32(s.waiters(), 1)
 	v := atomic.LoadUint32(s.notify())
 	var err error

@@ -45,6 +45,8 @@ func runChild(role string) int {
 		err = childWriter()
 	case "reader":
 		err = childReader()
+	case "benchwriter":
+		err = childBenchWriter()
 	default:
 		err = fmt.Errorf("unknown role %q", role)
 	}
@@ -223,7 +225,7 @@ func childReader() error {
 
 // A child is a writer or reader process running this test binary.
 type child struct {
-	t     *testing.T
+	t     testing.TB
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	out   *bufio.Reader
@@ -232,7 +234,7 @@ type child struct {
 }
 
 // startChild runs bin (the test binary if "") in role with env settings.
-func startChild(t *testing.T, bin, role string, env ...string) *child {
+func startChild(t testing.TB, bin, role string, env ...string) *child {
 	t.Helper()
 	if bin == "" {
 		bin = os.Args[0]

@@ -55,6 +55,8 @@ type Reader struct {
 	gone        bool // writer lock found free
 	err         error
 	fenceWord   uint64
+	spare       []byte // the next frame's buffer, allocated while waiting
+	lastSize    int
 	lastActive  int64
 	activeEvery int64
 
