@@ -47,15 +47,3 @@ func (c *retransmitCache) get(seq uint16) (packet, bool) {
 	}
 	return packet{}, false
 }
-
-// gop returns the cached access units from the last key frame on, or nil.
-func (c *retransmitCache) gop() []*accessUnit {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i := len(c.aus) - 1; i >= 0; i-- {
-		if c.aus[i].key {
-			return append([]*accessUnit(nil), c.aus[i:]...)
-		}
-	}
-	return nil
-}
