@@ -1,41 +1,21 @@
 package webrtcsink_test
 
 import (
-	"os"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/shmcast/shmcast"
-)
-
-var (
-	clipOnce   sync.Once
-	clipFrames []shmcast.Frame
-	clipErr    error
+	"github.com/shmcast/shmcast/internal/testclip"
 )
 
 // clip returns the 640x360 30 fps constrained-baseline test clip (GOP 30),
 // one access unit per frame.
 func clip(t testing.TB) []shmcast.Frame {
 	t.Helper()
-	clipOnce.Do(func() {
-		var b []byte
-		b, clipErr = os.ReadFile("../internal/testclip/baseline.h264")
-		if clipErr != nil {
-			return
-		}
-		for i, au := range splitAUs(b) {
-			clipFrames = append(clipFrames, shmcast.Frame{
-				Data: au, PTS: time.Duration(i) * time.Second / 30, DTS: time.Duration(i) * time.Second / 30,
-				Key: hasNALU(au, 5), Seq: uint64(i + 1),
-			})
-		}
-	})
-	if clipErr != nil {
-		t.Fatal(clipErr)
+	frames, err := testclip.Frames(testclip.Baseline)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return clipFrames
+	return frames
 }
 
 // nalus returns the NAL units of an Annex B stream, without start codes.
@@ -68,31 +48,6 @@ func hasNALU(au []byte, typ byte) bool {
 		}
 	}
 	return false
-}
-
-// splitAUs cuts an Annex B stream into access units: a new one starts at an
-// AUD, SPS or PPS, or at a slice with first_mb_in_slice == 0, after a slice.
-func splitAUs(b []byte) [][]byte {
-	var aus [][]byte
-	var cur []byte
-	vcl := false
-	for _, n := range nalus(b) {
-		typ := n[0] & 0x1f
-		first := (typ == 1 || typ == 5) && len(n) > 1 && n[1]&0x80 != 0
-		if vcl && (typ == 9 || typ == 7 || typ == 8 || first) {
-			aus = append(aus, cur)
-			cur, vcl = nil, false
-		}
-		cur = append(cur, 0, 0, 0, 1)
-		cur = append(cur, n...)
-		if typ == 1 || typ == 5 {
-			vcl = true
-		}
-	}
-	if len(cur) > 0 {
-		aus = append(aus, cur)
-	}
-	return aus
 }
 
 // payloadNALUs returns the NAL units that travel over RTP: all but access

@@ -3,7 +3,6 @@ package webrtcsink
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/shmcast/shmcast"
+	"github.com/shmcast/shmcast/internal/testclip"
 )
 
 // fakeWriter counts what a viewer writes, optionally slowly.
@@ -70,25 +70,9 @@ func addFakeViewer(t testing.TB, s *Sink, w *fakeWriter) *viewer {
 
 func loadClip(t testing.TB) []shmcast.Frame {
 	t.Helper()
-	b, err := os.ReadFile("../internal/testclip/baseline.h264")
+	frames, err := testclip.Frames(testclip.Baseline)
 	if err != nil {
 		t.Fatal(err)
-	}
-	// Cut at every SPS (key frames) or slice: the clip has one slice per picture.
-	var frames []shmcast.Frame
-	var starts []int
-	for i := 0; i+4 < len(b); i++ {
-		if b[i] == 0 && b[i+1] == 0 && b[i+2] == 0 && b[i+3] == 1 {
-			typ := b[i+4] & 0x1f
-			if typ == 7 || typ == 1 {
-				starts = append(starts, i)
-			}
-		}
-	}
-	starts = append(starts, len(b))
-	for k := 0; k+1 < len(starts); k++ {
-		d := b[starts[k]:starts[k+1]]
-		frames = append(frames, shmcast.Frame{Data: d, PTS: time.Duration(k) * time.Second / 30, Key: d[4]&0x1f == 7})
 	}
 	return frames
 }
