@@ -29,7 +29,6 @@ type transport struct {
 	api *webrtc.API
 	udp ice.UDPMux
 	tcp ice.TCPMux
-	tl  net.Listener
 }
 
 func newTransport(o *Options) (*transport, error) {
@@ -85,8 +84,7 @@ func newTransport(o *Options) (*transport, error) {
 			t.close()
 			return nil, fmt.Errorf("webrtcsink: listen tcp %d: %w", o.ICETCPPort, err)
 		}
-		t.tl = l
-		t.tcp = ice.NewTCPMuxDefault(ice.TCPMuxParams{Listener: l, ReadBufferSize: 8, WriteBufferSize: 1 << 20})
+		t.tcp = ice.NewTCPMuxDefault(ice.TCPMuxParams{Listener: l, ReadBufferSize: 8, WriteBufferSize: 256 << 10})
 		se.SetICETCPMux(t.tcp)
 		networks = append(networks, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
 	}
