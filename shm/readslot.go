@@ -116,6 +116,9 @@ func (r *Reader) prepare(s *segment) {
 	}
 	r.spare = make([]byte, want)
 	for i := 0; i < len(r.spare); i += pageSize {
+		if i%(16*pageSize) == 0 && s.writeSeq() >= r.next {
+			return // a frame is here: take it now, fault the rest while copying
+		}
 		r.spare[i] = 0
 	}
 }
