@@ -22,6 +22,14 @@
 // is pion's sender-report generator. PLI and FIR from viewers become key
 // frame requests upstream, merged and rate-limited.
 //
+// A new viewer starts at a key frame: the Sink asks the producer for one at
+// join (about one frame interval later, the picture starts), or, with
+// BurstGOP, sends the cached GOP at once with its timestamps squeezed to 1 ms
+// apart just before the live frame, so the receiver decodes through it
+// without adding the GOP's duration to its playout delay. Each viewer
+// numbers its packets without gaps even when it skipped frames, and maps its
+// NACKs back to the shared packets.
+//
 // Goroutines: the Sink starts two per viewer, a writer and an RTCP reader,
 // when the viewer's offer is answered; they end when the viewer disconnects
 // (or never connects within ConnectTimeout), on DELETE, or in [Sink.Close],
