@@ -261,7 +261,8 @@ static inline bool shmvideo_keyframe_requested(struct shmvideo_writer *w)
 /*
  * shmvideo_create builds the segment dir/name: temporary file, OFD write lock
  * on byte 0 held for life, header with magic last, rename into place. It
- * refuses (-EBUSY) a name whose segment has a live writer. mode is 0600 or
+ * refuses a name whose segment has a live writer (-EBUSY) and a name taken
+ * by a file that is not a segment (-EEXIST). mode is 0600 or
  * 0660. Returns 0 or -errno. Names: 1-63 of [A-Za-z0-9._-], not starting '.'.
  */
 static inline int shmvideo_create(struct shmvideo_writer *w, const char *dir, const char *name,
@@ -279,12 +280,16 @@ static inline int shmvideo_create(struct shmvideo_writer *w, const char *dir, co
 	snprintf(w->path, sizeof w->path, "%s/%s", dir, name);
 	struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
 	int old = open(w->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (old >= 0) { /* an existing segment: live writer? */
+	if (old >= 0) { /* an existing file: a live writer's, or not a segment at all? */
 		struct flock q = lk;
+		char magic[8] = {0};
 		int r = fcntl(old, F_OFD_GETLK, &q);
+		ssize_t n = pread(old, magic, sizeof magic, 0);
 		close(old);
 		if (r == 0 && q.l_type != F_UNLCK)
 			return -EBUSY;
+		if (n != (ssize_t)sizeof magic || memcmp(magic, SHMVIDEO_MAGIC, 8) != 0)
+			return -EEXIST;
 	}
 	uint64_t id = 0;
 	while (id == 0)

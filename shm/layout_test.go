@@ -208,6 +208,16 @@ func TestOwnership(t *testing.T) {
 	if _, err := os.Stat(w2.Path()); !os.IsNotExist(err) {
 		t.Errorf("w2.Close left its segment: %v", err)
 	}
+	// A file that is not a segment is never replaced.
+	if err := os.WriteFile(filepath.Join(dir, "other"), []byte("not video"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Create("other", WriterOptions{Dir: dir}); !errors.Is(err, ErrNotSegment) {
+		t.Errorf("Create over a foreign file: %v, want ErrNotSegment", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "other")); string(b) != "not video" {
+		t.Errorf("the foreign file was touched: %q", b)
+	}
 	if m, _ := filepath.Glob(filepath.Join(dir, ".*")); len(m) != 0 {
 		t.Errorf("temporary files left: %v", m)
 	}

@@ -50,7 +50,8 @@ type Writer struct {
 var _ shmcast.Sink = (*Writer)(nil)
 
 // Create creates the segment name in o.Dir and returns its writer. It fails
-// with [ErrBusy] if a live writer holds a segment of that name; a stale
+// with [ErrBusy] if a live writer holds a segment of that name, and with
+// [ErrNotSegment] if a file that is not a segment has the name; a stale
 // segment (its writer gone) is replaced and its readers are woken so that
 // they reattach at once.
 func Create(name string, o WriterOptions) (*Writer, error) {
@@ -118,7 +119,8 @@ func create(path, name string, o WriterOptions) (*Writer, error) {
 }
 
 // checkExisting opens the file at path, if any: ErrBusy if its writer is
-// alive, else the open file (a stale segment to wake after replacing it).
+// alive, ErrNotSegment if it is not a segment at all, else the open file (a
+// stale segment to wake after replacing it).
 func checkExisting(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|unix.O_NOFOLLOW, 0)
 	if isNotExist(err) {
@@ -127,9 +129,15 @@ func checkExisting(path string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	var magic [len(Magic)]byte
+	n, _ := f.ReadAt(magic[:], 0)
 	alive, err := writerAlive(int(f.Fd()))
-	if err == nil && alive {
+	switch {
+	case err != nil:
+	case alive:
 		err = ErrBusy
+	case string(magic[:n]) != Magic: // someone else's file: leave it alone
+		err = fmt.Errorf("%w: will not replace it", ErrNotSegment)
 	}
 	if err != nil {
 		f.Close()
