@@ -53,6 +53,7 @@ func fuzzSegment(t *testing.T, dir string, b []byte) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	defer os.Remove(path) // fuzz workers exit without running cleanups
 	if _, err := decodeHeader(b, int64(len(b))); err != nil {
 		if !errors.Is(err, ErrNotSegment) && !errors.Is(err, ErrVersion) && !errors.Is(err, ErrCRC) &&
 			!errors.Is(err, ErrInconsistent) && !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrCodec) {
