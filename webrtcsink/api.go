@@ -58,7 +58,8 @@ func newTransport(o *Options) (*transport, error) {
 	se := webrtc.SettingEngine{}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIncludeLoopbackCandidate(o.IncludeLoopback)
-	se.SetICETimeouts(o.DisconnectTimeout/2, o.DisconnectTimeout, 0)
+	// Pion adds the two: silent for DisconnectTimeout in all, the viewer fails.
+	se.SetICETimeouts(o.DisconnectTimeout/2, o.DisconnectTimeout/2, 0)
 	var keep func(string) bool
 	if len(o.Interfaces) > 0 {
 		keep = func(name string) bool { return slices.Contains(o.Interfaces, name) }

@@ -39,8 +39,9 @@ type Options struct {
 
 	// ConnectTimeout bounds the time from answer to connected; 0 means 10 s.
 	ConnectTimeout time.Duration
-	// DisconnectTimeout is how long a viewer may stay disconnected before it
-	// is closed; 0 means 5 s.
+	// DisconnectTimeout is how long a viewer may stay silent (no STUN, RTCP
+	// or DTLS from it) before it is closed; 0 means 5 s. Receivers send
+	// RTCP at least every few seconds, so live viewers stay.
 	DisconnectTimeout time.Duration
 
 	// AllowOrigins lists the origins allowed by CORS; "*" allows any. Empty
