@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shmcast/shmcast"
+	"golang.org/x/sys/unix"
 )
 
 func TestTicks(t *testing.T) {
@@ -45,5 +46,28 @@ func TestMonotonic(t *testing.T) {
 	b := shmcast.Monotonic()
 	if a <= 0 || b-a < int64(time.Millisecond) {
 		t.Errorf("Monotonic() went %d -> %d over a 1 ms sleep", a, b)
+	}
+}
+
+// TestMonotonicIsClockMonotonic checks that the vDSO clock is the
+// CLOCK_MONOTONIC that other processes read with clock_gettime.
+func TestMonotonicIsClockMonotonic(t *testing.T) {
+	for range 100 {
+		var ts unix.Timespec
+		a := shmcast.Monotonic()
+		if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+			t.Fatal(err)
+		}
+		b := shmcast.Monotonic()
+		if m := ts.Nano(); m < a || m > b {
+			t.Fatalf("clock_gettime(CLOCK_MONOTONIC) = %d, not within Monotonic() %d .. %d", m, a, b)
+		}
+	}
+}
+
+func BenchmarkMonotonic(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		shmcast.Monotonic()
 	}
 }

@@ -62,7 +62,7 @@ func benchLatency(b *testing.B, poll, paced bool, size int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		lat = append(lat, monotonic()-f.Capture)
+		lat = append(lat, shmcast.Monotonic()-f.Capture)
 		if !paced {
 			r.RequestKeyframe() // the acknowledgement: publish the next one
 		}

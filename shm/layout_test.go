@@ -223,18 +223,6 @@ func TestOwnership(t *testing.T) {
 	}
 }
 
-// TestMonotonic: the fast clock is the clock of shmcast.Monotonic.
-func TestMonotonic(t *testing.T) {
-	for range 100 {
-		a := shmcast.Monotonic()
-		m := monotonic()
-		b := shmcast.Monotonic()
-		if m < a || m > b {
-			t.Fatalf("monotonic() = %d, not within shmcast.Monotonic() %d .. %d", m, a, b)
-		}
-	}
-}
-
 // TestWorkedExample: the header of docs/shm-format.md §14, byte for byte.
 func TestWorkedExample(t *testing.T) {
 	l := newLayout(4, 5000)

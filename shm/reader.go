@@ -123,7 +123,7 @@ func (r *Reader) start() {
 		return
 	}
 	r.next = w + 1
-	r.keyAsked.Store(monotonic())
+	r.keyAsked.Store(shmcast.Monotonic())
 	if w > 0 && !r.gone {
 		r.RequestKeyframe()
 	}
@@ -158,7 +158,7 @@ func (r *Reader) RequestKeyframe() {
 	}
 	guard(func() error { atomic.AddUint64(r.seg.u64(offKeyframeReq), 1); return nil })
 	r.requests.Add(1)
-	r.keyAsked.Store(monotonic())
+	r.keyAsked.Store(shmcast.Monotonic())
 }
 
 // Close releases the segment and makes a blocked ReadFrame return
@@ -236,7 +236,7 @@ func (r *Reader) read(ctx context.Context) (shmcast.Frame, error) {
 
 // markActive stores the reader_active time, at most once a second unless forced.
 func (r *Reader) markActive(force bool) {
-	now := monotonic()
+	now := shmcast.Monotonic()
 	if force || now-r.lastActive >= r.activeEvery {
 		r.lastActive = now
 		atomic.StoreInt64(r.seg.i64(offReaderActive), now)

@@ -19,7 +19,7 @@ func (r *Reader) take(s *segment, w uint64) (shmcast.Frame, bool, error) {
 		r.next++
 		if r.waitKey && !f.Key {
 			r.skipped.Add(1)
-			if monotonic()-r.keyAsked.Load() > int64(time.Second) { // the one we asked for got lost
+			if shmcast.Monotonic()-r.keyAsked.Load() > int64(time.Second) { // the one we asked for got lost
 				r.RequestKeyframe()
 			}
 			return f, false, nil

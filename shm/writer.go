@@ -251,7 +251,7 @@ func (w *Writer) publish(f *shmcast.Frame) {
 	copy(slot[s.l.slotHeaderSize:], f.Data)
 	capture := f.Capture
 	if capture == 0 { // unknown: the publish time, taken after the copy
-		capture = monotonic()
+		capture = shmcast.Monotonic()
 	}
 	le.PutUint64(slot[slotCapture:], uint64(capture))
 	atomic.StoreUint64(commit, seq<<1) // release: the slot is complete
@@ -260,7 +260,7 @@ func (w *Writer) publish(f *shmcast.Frame) {
 		w.keys++
 	}
 	atomic.StoreUint64(s.u64(offWriteSeq), seq)
-	atomic.StoreInt64(s.i64(offHeartbeat), monotonic())
+	atomic.StoreInt64(s.i64(offHeartbeat), shmcast.Monotonic())
 	w.seq = seq
 	atomic.AddUint32(s.notify(), 1)
 	if atomic.LoadUint32(s.waiters()) != 0 {
