@@ -96,6 +96,13 @@ func (b *Browser) Eval(ctx context.Context, script string, out any) error {
 	return b.call(ctx, http.MethodPost, "/session/"+b.session+"/execute/sync", body, out)
 }
 
+// Screenshot returns a PNG of the page as shown now.
+func (b *Browser) Screenshot(ctx context.Context) ([]byte, error) {
+	var png []byte // WebDriver sends base64, which encoding/json decodes into []byte
+	err := b.call(ctx, http.MethodGet, "/session/"+b.session+"/screenshot", nil, &png)
+	return png, err
+}
+
 // Close ends the session, chromedriver and Chromium, and removes the profile.
 func (b *Browser) Close() {
 	if b.session != "" {
