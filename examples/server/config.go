@@ -24,6 +24,7 @@ type config struct {
 	interfaces   []string
 	loopback     bool
 	maxViewers   int
+	burstGOP     bool
 	token        string
 	allowOrigins []string
 
@@ -61,6 +62,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.IntVar(&c.iceTCPPort, "ice-tcp-port", 0, "also offer ICE-TCP on this port; 0 disables")
 	fs.StringVar(&interfaces, "interfaces", "", "comma-separated network interfaces for ICE candidates; empty means all")
 	fs.BoolVar(&c.loopback, "loopback", false, "offer loopback ICE candidates (viewers on this machine, tests)")
+	fs.BoolVar(&c.burstGOP, "burst-gop", false, "start new viewers with the cached GOP sent as a burst: instant picture from producers that ignore key frame requests (plain ffmpeg pipes)")
 	fs.IntVar(&c.maxViewers, "max-viewers", 100, "viewers per stream; more get 503; 0 means no limit")
 	fs.StringVar(&c.token, "token", "", "bearer token required for WHEP and the API; empty means none")
 	fs.StringVar(&origins, "allow-origin", "", "comma-separated CORS origins for WHEP, or *")

@@ -33,7 +33,8 @@ func startProducer(t *testing.T, dir, name string) (kill func()) {
 	return kill
 }
 
-// TestExternalProducerRestart plays a real external producer in the
+// TestExternalProducerRestart plays a real external producer (which cannot
+// make key frames on request, hence -burst-gop) in the
 // browser, kills it with SIGKILL, starts it again, and checks that the same
 // page, not reloaded, shows the new picture.
 func TestExternalProducerRestart(t *testing.T) {
@@ -43,7 +44,7 @@ func TestExternalProducerRestart(t *testing.T) {
 	dir := shmDir(t)
 	kill := startProducer(t, dir, "cam")
 	srv := startServer(t, "-shm", "cam", "-shm-dir", dir, "-http", "127.0.0.1:0", "-udp-port", "0",
-		"-loopback", "-interfaces", "lo", "-record-dir", t.TempDir())
+		"-loopback", "-interfaces", "lo", "-record-dir", t.TempDir(), "-burst-gop")
 	b := openViewer(t, ctx, srv.url)
 	before := waitDecoded(t, ctx, b, 30, 30*time.Second)
 	t.Logf("playing: %+v", before)

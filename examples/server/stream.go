@@ -57,6 +57,8 @@ func newStream(name string, c *config, m *metrics, udpPort int, log *slog.Logger
 	s.viewers, err = webrtcsink.New(webrtcsink.Options{
 		Keyframes:       s.dist,
 		MaxViewers:      c.maxViewers,
+		BurstGOP:        c.burstGOP,
+		QueueLen:        burstQueueLen(c.burstGOP),
 		BearerToken:     c.token,
 		UDPPort:         udpPort,
 		NAT1To1IPs:      c.publicIPs,
@@ -87,6 +89,16 @@ func newStream(name string, c *config, m *metrics, udpPort int, log *slog.Logger
 		return nil, fmt.Errorf("stream %s: recorder: %w", name, err)
 	}
 	return s, nil
+}
+
+// burstQueueLen is each viewer's queue in frames: a burst needs room for
+// a whole GOP (webrtcsink bursts GOPs up to half its queue), so with
+// -burst-gop it holds two 60-frame GOPs; 0 keeps webrtcsink's default.
+func burstQueueLen(burst bool) int {
+	if burst {
+		return 240
+	}
+	return 0
 }
 
 // run runs the stream's stages under sup until ctx is done, then closes
