@@ -13,25 +13,35 @@ import (
 // newTestAPI serves the routes of one stream "cam" whose stages do not run.
 func newTestAPI(t *testing.T, token string) string {
 	t.Helper()
-	needsIsolation(t) // the stream's WebRTC sink opens a UDP port
-	c, err := parseConfig([]string{"-shm", "cam", "-record-dir", t.TempDir(), "-token", token, "-udp-port", "0"},
-		func(string) string { return "" }, io.Discard)
+	return newTestAPIStreams(t, token, "cam")
+}
+
+// newTestAPIStreams serves the routes of streams whose stages do not run.
+func newTestAPIStreams(t *testing.T, token string, names ...string) string {
+	t.Helper()
+	needsIsolation(t) // the streams' WebRTC sinks open UDP ports
+	c, err := parseConfig([]string{"-shm", strings.Join(names, ","), "-record-dir", t.TempDir(), "-token", token,
+		"-udp-port", "0"}, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := newMetrics()
-	s, err := newStream("cam", &c, m, 0, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
+	var streams []*stream
+	for _, name := range c.streams {
+		s, err := newStream(name, &c, m, 0, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		streams = append(streams, s)
+		t.Cleanup(func() {
+			s.viewers.Close()
+			s.rec.Close()
+			s.dist.Close()
+		})
 	}
-	m.reg.MustRegister(streamCollector{[]*stream{s}})
-	srv := httptest.NewServer(routes(&c, []*stream{s}, m))
-	t.Cleanup(func() {
-		srv.Close()
-		s.viewers.Close()
-		s.rec.Close()
-		s.dist.Close()
-	})
+	m.reg.MustRegister(streamCollector{streams})
+	srv := httptest.NewServer(routes(&c, streams, m))
+	t.Cleanup(srv.Close)
 	return srv.URL
 }
 
@@ -113,5 +123,36 @@ func TestTokenGuardsAPIAndWHEP(t *testing.T) {
 		if code, body := do(t, tt.method, url+tt.path, tt.token); code != tt.want {
 			t.Errorf("%s %s with token %q = %d %.100q, want %d", tt.method, tt.path, tt.token, code, body, tt.want)
 		}
+	}
+}
+
+// TestSeveralStreams checks that each stream has its own page, WHEP
+// endpoint, recording switch, status entry and metric labels.
+func TestSeveralStreams(t *testing.T) {
+	url := newTestAPIStreams(t, "", "cam0", "cam1")
+	tests := []struct {
+		method, path string
+		want         int
+		body         string
+	}{
+		{"GET", "/cam0/", 200, "<video"},
+		{"GET", "/cam1/", 200, "<video"},
+		{"POST", "/cam0/whep", 400, ""},
+		{"POST", "/cam1/whep", 400, ""},
+		{"POST", "/cam2/whep", 404, ""},
+		{"POST", "/api/record/start?stream=cam1", 200, `"cam1"`},
+		{"GET", "/metrics", 200, `shmcast_recording{stream="cam1"} 1`},
+		{"GET", "/metrics", 200, `shmcast_recording{stream="cam0"} 0`},
+		{"GET", "/api/status", 200, `"whep": "/cam1/whep"`},
+	}
+	for _, tt := range tests {
+		code, body := do(t, tt.method, url+tt.path, "")
+		if code != tt.want || !strings.Contains(body, tt.body) {
+			t.Errorf("%s %s = %d %.200q, want %d with %q", tt.method, tt.path, code, body, tt.want, tt.body)
+		}
+	}
+	_, body := do(t, "POST", url+"/api/record/start?stream=cam1", "")
+	if strings.Contains(body, `"cam0"`) {
+		t.Errorf("starting cam1's recording touched cam0: %s", body)
 	}
 }
