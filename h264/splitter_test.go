@@ -48,6 +48,11 @@ func TestSplitterClipsMatchFFprobe(t *testing.T) {
 			if diff := cmp.Diff(p.Keys, keys(frames)); diff != "" {
 				t.Errorf("key frames differ from ffprobe (-ffprobe +splitter):\n%s", diff)
 			}
+			// The Parser passes every frame of a clean clip on, with the same keys.
+			parsed := readAll(t, h264.NewParser(testclip.Source(frames)))
+			if diff := cmp.Diff(p.Keys, keys(parsed)); diff != "" {
+				t.Errorf("Parser: key frames differ from ffprobe (-ffprobe +parser, %d frames):\n%s", len(parsed), diff)
+			}
 			for i, f := range frames {
 				if f.Seq != uint64(i+1) {
 					t.Fatalf("frame %d: Seq %d", i, f.Seq)
