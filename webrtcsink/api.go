@@ -23,15 +23,26 @@ var videoFeedback = []webrtc.RTCPFeedback{
 	{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"},
 }
 
-// transport is the network side shared by every viewer: one API, one UDP
-// mux, optionally one TCP mux.
-type transport struct {
+// A Transport is the network side of one or more Sinks: one webrtc.API,
+// one UDP port for all viewers (ICE UDP mux) and optionally one ICE-TCP
+// port. Sinks of several streams share one Transport, and so its ports,
+// through [Options].Transport.
+type Transport struct {
 	api *webrtc.API
 	udp ice.UDPMux
 	tcp ice.TCPMux
 }
 
-func newTransport(o *Options) (*transport, error) {
+// NewTransport listens as the network fields of o say: UDPPort,
+// ICETCPPort, Interfaces, IncludeLoopback, NAT1To1IPs and DisconnectTimeout
+// (the ICE timeouts of every viewer on it). It ignores the other fields.
+// Close it after the Sinks that use it.
+func NewTransport(o Options) (*Transport, error) {
+	o.setDefaults()
+	return newTransport(&o)
+}
+
+func newTransport(o *Options) (*Transport, error) {
 	me := &webrtc.MediaEngine{}
 	for i, plid := range offeredProfiles {
 		c := webrtc.RTPCodecParameters{
@@ -54,7 +65,7 @@ func newTransport(o *Options) (*transport, error) {
 	}
 	reg.Add(sr)
 
-	t := &transport{}
+	t := &Transport{}
 	se := webrtc.SettingEngine{}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIncludeLoopbackCandidate(o.IncludeLoopback)
@@ -82,7 +93,7 @@ func newTransport(o *Options) (*transport, error) {
 	if o.ICETCPPort > 0 {
 		l, err := net.Listen("tcp", fmt.Sprintf(":%d", o.ICETCPPort))
 		if err != nil {
-			t.close()
+			t.Close()
 			return nil, fmt.Errorf("webrtcsink: listen tcp %d: %w", o.ICETCPPort, err)
 		}
 		t.tcp = ice.NewTCPMuxDefault(ice.TCPMuxParams{Listener: l, ReadBufferSize: 8, WriteBufferSize: 256 << 10})
@@ -93,7 +104,7 @@ func newTransport(o *Options) (*transport, error) {
 	if len(o.NAT1To1IPs) > 0 {
 		rule := webrtc.ICEAddressRewriteRule{External: o.NAT1To1IPs, AsCandidateType: webrtc.ICECandidateTypeHost}
 		if err := se.SetICEAddressRewriteRules(rule); err != nil {
-			t.close()
+			t.Close()
 			return nil, fmt.Errorf("webrtcsink: NAT 1:1 addresses: %w", err)
 		}
 	}
@@ -101,10 +112,11 @@ func newTransport(o *Options) (*transport, error) {
 	return t, nil
 }
 
-// udpAddrs returns the addresses the UDP mux listens on.
-func (t *transport) udpAddrs() []net.Addr { return t.udp.GetListenAddresses() }
+// UDPAddrs returns the addresses the UDP mux listens on.
+func (t *Transport) UDPAddrs() []net.Addr { return t.udp.GetListenAddresses() }
 
-func (t *transport) close() error {
+// Close releases the ports. Viewers still using them fail.
+func (t *Transport) Close() error {
 	var errs []error
 	if t.tcp != nil {
 		errs = append(errs, t.tcp.Close())

@@ -22,6 +22,12 @@ type Options struct {
 	MaxViewers  int    // 0 means no limit; above it POST gets 503 with Retry-After
 	BearerToken string // when set, every request must carry "Authorization: Bearer <token>"
 
+	// Transport, when not nil, is a shared network side made by
+	// [NewTransport]: the Sink uses its ports and leaves them open on
+	// Close, and the network fields below (UDPPort to DisconnectTimeout's
+	// ICE timeouts) are those of the Transport, not read here.
+	Transport *Transport
+
 	// UDPPort is the one UDP port all viewers share (ICE UDP mux); 0 picks
 	// an ephemeral port.
 	UDPPort int

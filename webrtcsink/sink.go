@@ -24,7 +24,8 @@ import (
 type Sink struct {
 	o     Options
 	log   *slog.Logger
-	t     *transport
+	t     *Transport
+	ownT  bool                     // the Sink made t and closes it
 	kf    *shmcast.KeyframeLimiter // nil: nobody to ask
 	cache *retransmitCache
 	mux   *http.ServeMux
@@ -54,18 +55,24 @@ var (
 // ErrTooManyViewers is returned when MaxViewers viewers are connected.
 var ErrTooManyViewers = errors.New("webrtcsink: too many viewers")
 
-// New listens on the UDP (and optionally TCP) port and returns a Sink with
-// no viewers. Call Close to release them.
+// New returns a Sink with no viewers, on o.Transport or, when that is nil,
+// on a Transport of its own that listens on the UDP (and optionally TCP)
+// port of o. Call Close to release them.
 func New(o Options) (*Sink, error) {
 	o.setDefaults()
-	t, err := newTransport(&o)
-	if err != nil {
-		return nil, err
+	t, own := o.Transport, false
+	if t == nil {
+		var err error
+		if t, err = newTransport(&o); err != nil {
+			return nil, err
+		}
+		own = true
 	}
 	s := &Sink{
 		o:     o,
 		log:   o.Logger,
 		t:     t,
+		ownT:  own,
 		cache: newRetransmitCache(int64(o.RetransmitAge), o.RetransmitBytes),
 		pk:    packetizer{mtu: uint16(o.MTU), seq: uint16(rand.Uint32()), tsBase: rand.Uint32()},
 		byID:  map[string]*viewer{},
@@ -115,7 +122,8 @@ func (s *Sink) WriteFrame(f shmcast.Frame) error {
 }
 
 // Close disconnects every viewer, waits for their goroutines and releases
-// the ports. It is idempotent.
+// the ports unless they belong to a shared [Options].Transport. It is
+// idempotent.
 func (s *Sink) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -135,11 +143,14 @@ func (s *Sink) Close() error {
 	if s.kf != nil {
 		s.kf.Close()
 	}
-	return s.t.close()
+	if !s.ownT {
+		return nil
+	}
+	return s.t.Close()
 }
 
 // UDPAddrs returns the local addresses of the shared ICE UDP port.
-func (s *Sink) UDPAddrs() []net.Addr { return s.t.udpAddrs() }
+func (s *Sink) UDPAddrs() []net.Addr { return s.t.UDPAddrs() }
 
 func (s *Sink) requestKeyframe() {
 	if s.kf != nil {

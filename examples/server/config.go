@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shmcast/shmcast/shm"
+	"github.com/shmcast/shmcast/webrtcsink"
 )
 
 // config is everything the flags set.
@@ -57,7 +58,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&c.shmDir, "shm-dir", shm.DefaultDir, "directory of the shared-memory segments")
 	fs.BoolVar(&c.demo, "demo", false, "serve a built-in test clip through a real segment named demo; needs no camera")
 	fs.StringVar(&c.httpAddr, "http", "127.0.0.1:8080", "HTTP listen address (viewer page, WHEP, API, metrics)")
-	fs.IntVar(&c.udpPort, "udp-port", 8189, "UDP port for all WebRTC media (ICE UDP mux); 0 picks one")
+	fs.IntVar(&c.udpPort, "udp-port", 8189, "UDP port for the WebRTC media of all streams and viewers (ICE UDP mux); 0 picks one")
 	fs.StringVar(&publicIPs, "public-ip", "", "comma-separated public IPs announced instead of the host's (1:1 NAT)")
 	fs.IntVar(&c.iceTCPPort, "ice-tcp-port", 0, "also offer ICE-TCP on this port; 0 disables")
 	fs.StringVar(&interfaces, "interfaces", "", "comma-separated network interfaces for ICE candidates; empty means all")
@@ -146,6 +147,18 @@ func (c *config) validate() error {
 		return fmt.Errorf("-shutdown-timeout %v: must be > 0", c.shutdownWait)
 	}
 	return nil
+}
+
+// transport opens the one UDP port (and ICE-TCP port) that the viewers of
+// every stream share.
+func (c *config) transport() (*webrtcsink.Transport, error) {
+	return webrtcsink.NewTransport(webrtcsink.Options{
+		UDPPort:         c.udpPort,
+		NAT1To1IPs:      c.publicIPs,
+		ICETCPPort:      c.iceTCPPort,
+		Interfaces:      c.interfaces,
+		IncludeLoopback: c.loopback,
+	})
 }
 
 func (c *config) logger(w io.Writer) *slog.Logger {

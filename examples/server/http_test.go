@@ -26,9 +26,14 @@ func newTestAPIStreams(t *testing.T, token string, names ...string) string {
 		t.Fatal(err)
 	}
 	m := newMetrics()
+	tr, err := c.transport()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tr.Close() }) // runs after the streams' cleanups
 	var streams []*stream
 	for _, name := range c.streams {
-		s, err := newStream(name, &c, m, 0, slog.New(slog.DiscardHandler))
+		s, err := newStream(name, &c, m, tr, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -63,6 +63,12 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 	}
 	defer ln.Close()
 
+	transport, err := c.transport()
+	if err != nil {
+		return err
+	}
+	defer transport.Close() // after every stream's viewers are closed
+
 	var streams []*stream
 	defer func() {
 		for _, s := range streams { // only reached with streams not yet running
@@ -71,12 +77,8 @@ func serve(ctx context.Context, c *config, log *slog.Logger) error {
 			s.dist.Close()
 		}
 	}()
-	for i, name := range c.streams {
-		port := c.udpPort
-		if port != 0 {
-			port += i // one UDP port per stream, from -udp-port on
-		}
-		s, err := newStream(name, c, m, port, log.With("stream", name))
+	for _, name := range c.streams {
+		s, err := newStream(name, c, m, transport, log.With("stream", name))
 		if err != nil {
 			return err
 		}

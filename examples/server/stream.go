@@ -50,23 +50,19 @@ type stream struct {
 	latencyNS atomic.Int64 // capture to send, of the last frame sent to viewers
 }
 
-func newStream(name string, c *config, m *metrics, udpPort int, log *slog.Logger) (*stream, error) {
+func newStream(name string, c *config, m *metrics, t *webrtcsink.Transport, log *slog.Logger) (*stream, error) {
 	s := &stream{name: name, shmDir: c.shmDir, log: log, metrics: m}
 	s.dist = fanout.New(fanout.Options{Keyframes: &s.upstream, Logger: log})
 	var err error
 	s.viewers, err = webrtcsink.New(webrtcsink.Options{
-		Keyframes:       s.dist,
-		MaxViewers:      c.maxViewers,
-		BurstGOP:        c.burstGOP,
-		QueueLen:        burstQueueLen(c.burstGOP),
-		BearerToken:     c.token,
-		UDPPort:         udpPort,
-		NAT1To1IPs:      c.publicIPs,
-		ICETCPPort:      c.iceTCPPort,
-		Interfaces:      c.interfaces,
-		IncludeLoopback: c.loopback,
-		AllowOrigins:    c.allowOrigins,
-		Logger:          log,
+		Keyframes:    s.dist,
+		MaxViewers:   c.maxViewers,
+		BurstGOP:     c.burstGOP,
+		QueueLen:     burstQueueLen(c.burstGOP),
+		BearerToken:  c.token,
+		Transport:    t,
+		AllowOrigins: c.allowOrigins,
+		Logger:       log,
 	})
 	if err != nil {
 		s.dist.Close()
