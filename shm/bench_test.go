@@ -113,8 +113,8 @@ func childBenchWriter() error {
 func (r *Reader) pollFrame(ctx context.Context) (shmcast.Frame, error) {
 	for {
 		s := r.seg
-		if w := s.writeSeq(); r.next <= w {
-			if f, ok, err := r.take(s, w); ok || err != nil {
+		if r.next <= s.writeSeq() {
+			if f, ok, err := r.take(s); ok || err != nil {
 				return f, err
 			}
 			continue

@@ -80,8 +80,8 @@ func fuzzSegment(t *testing.T, dir string, b []byte) {
 		var ok bool
 		err := guard(func() error {
 			s := r.seg
-			if w := s.writeSeq(); r.next <= w {
-				_, ok, err = r.take(s, w)
+			if r.next <= s.writeSeq() {
+				_, ok, err = r.take(s)
 				return err
 			}
 			return nil

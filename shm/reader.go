@@ -221,8 +221,8 @@ func (r *Reader) read(ctx context.Context) (shmcast.Frame, error) {
 			return shmcast.Frame{}, err
 		}
 		s := r.seg
-		if w := s.writeSeq(); r.next <= w {
-			f, ok, err := r.take(s, w)
+		if r.next <= s.writeSeq() {
+			f, ok, err := r.take(s)
 			if err != nil || ok {
 				return f, err
 			}

@@ -9,9 +9,9 @@ import (
 	"github.com/shmcast/shmcast"
 )
 
-// take tries to read frame r.next, which the writer has published (w is
-// write_seq). It reports ok with a frame to deliver; otherwise r.next moved.
-func (r *Reader) take(s *segment, w uint64) (shmcast.Frame, bool, error) {
+// take tries to read frame r.next, which the writer has published. It
+// reports ok with a frame to deliver; otherwise r.next moved.
+func (r *Reader) take(s *segment) (shmcast.Frame, bool, error) {
 	n := r.next
 	f, st := r.copySlot(s, n)
 	switch st {
@@ -37,7 +37,7 @@ func (r *Reader) take(s *segment, w uint64) (shmcast.Frame, bool, error) {
 	}
 	// Overwritten (or torn, which means overwritten while we copied): frame
 	// n is gone. Jump to the oldest frame that is safe from the writer now.
-	w = s.writeSeq()
+	w := s.writeSeq()
 	next := n + 1
 	if keep := uint64(s.l.slots) - 2; w > keep && w-keep > next {
 		next = w - keep // frames w-slots+2 .. w cannot be overwritten yet

@@ -18,6 +18,7 @@ func childBinary(t *testing.T) string {
 	}
 	goTool, err := exec.LookPath("go")
 	if err != nil {
+		//lint:ignore SA1019 the fallback for a go test run by full path; the child is built here, never copied
 		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
 	bin := filepath.Join(t.TempDir(), "shm.test")

@@ -41,15 +41,6 @@ func nalus(b []byte) [][]byte {
 	return out
 }
 
-func hasNALU(au []byte, typ byte) bool {
-	for _, n := range nalus(au) {
-		if n[0]&0x1f == typ {
-			return true
-		}
-	}
-	return false
-}
-
 // payloadNALUs returns the NAL units that travel over RTP: all but access
 // unit delimiters and filler data, which the payloader drops.
 func payloadNALUs(au []byte) [][]byte {

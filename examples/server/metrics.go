@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // metrics are the server's Prometheus metrics. Counters the stages keep
@@ -34,7 +35,7 @@ func newMetrics() *metrics {
 		}, []string{"stream"}),
 	}
 	m.reg.MustRegister(m.errors, m.restarts, m.recordErrors, m.latency,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
