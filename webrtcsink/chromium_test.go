@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,38 +15,12 @@ import (
 	"time"
 
 	"github.com/shmcast/shmcast"
+	chromium "github.com/shmcast/shmcast/internal/browser"
 	"github.com/shmcast/shmcast/webrtcsink"
 )
 
 //go:embed testdata/viewer.html
 var viewerPage []byte
-
-// netnsEnv marks a test binary re-executed inside a loopback-only network
-// namespace.
-const netnsEnv = "WEBRTCSINK_NETNS"
-
-// inLoopbackNamespace re-runs the named test in a new network namespace with
-// only lo up (DESIGN.md §8) when running as root outside one, and reports
-// whether the caller should return (the child ran the test).
-func inLoopbackNamespace(t *testing.T) bool {
-	t.Helper()
-	if os.Getenv(netnsEnv) != "" || os.Geteuid() != 0 {
-		return false
-	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Logf("no unshare: running %s in the host network namespace", t.Name())
-		return false
-	}
-	cmd := exec.Command("unshare", "-n", "sh", "-c", `ip link set lo up && exec "$0" "$@"`,
-		os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), netnsEnv+"=1")
-	out, err := cmd.CombinedOutput()
-	t.Logf("in a loopback-only network namespace:\n%s", out)
-	if err != nil {
-		t.Fatalf("%s in a network namespace: %v", t.Name(), err)
-	}
-	return true
-}
 
 func chromiumPath(t *testing.T) string {
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
@@ -79,9 +53,6 @@ type pageResult struct {
 // legacy JSON API; the page reports getStats() after 5 s.
 func TestChromium(t *testing.T) {
 	browser := chromiumPath(t)
-	if inLoopbackNamespace(t) {
-		return
-	}
 	frames := clip(t)
 	var want atomic.Bool // a key frame was requested
 	sink, err := webrtcsink.New(webrtcsink.Options{Interfaces: []string{"lo"}, IncludeLoopback: true, QueueLen: 90,
@@ -141,10 +112,8 @@ func runChromium(t *testing.T, browser, url string, results <-chan pageResult) p
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, browser, "--headless=new", "--no-sandbox", "--disable-gpu",
-		"--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-		"--disable-sync", "--user-data-dir="+t.TempDir(), "--autoplay-policy=no-user-gesture-required",
-		"--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns", url)
+	args := append(slices.Clone(chromium.Flags), "--user-data-dir="+t.TempDir(), url)
+	cmd := exec.CommandContext(ctx, browser, args...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
