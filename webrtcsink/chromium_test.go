@@ -53,41 +53,26 @@ type pageResult struct {
 // legacy JSON API; the page reports getStats() after 5 s.
 func TestChromium(t *testing.T) {
 	browser := chromiumPath(t)
-	frames := clip(t)
-	var want atomic.Bool // a key frame was requested
-	sink, err := webrtcsink.New(webrtcsink.Options{Interfaces: []string{"lo"}, IncludeLoopback: true, QueueLen: 90,
-		Keyframes: shmcast.KeyframeRequesterFunc(func() { want.Store(true) })})
-	if err != nil {
-		t.Fatal(err)
-	}
 	results := make(chan pageResult, 2)
-	mux := http.NewServeMux()
-	mux.Handle("/whep", sink)
-	mux.Handle("/whep/", sink)
-	mux.Handle("/api/webrtc/offer", sink)
-	mux.HandleFunc("/viewer.html", func(w http.ResponseWriter, r *http.Request) { w.Write(viewerPage) })
-	mux.HandleFunc("POST /result", func(w http.ResponseWriter, r *http.Request) {
-		var res pageResult
-		if err := json.NewDecoder(r.Body).Decode(&res); err != nil {
-			res.Error = "bad result: " + err.Error()
-		}
-		results <- res
+	sink, url := playing(t, func(sink *webrtcsink.Sink) http.Handler {
+		mux := http.NewServeMux()
+		mux.Handle("/whep", sink)
+		mux.Handle("/whep/", sink)
+		mux.Handle("/api/webrtc/offer", sink)
+		mux.HandleFunc("/viewer.html", func(w http.ResponseWriter, r *http.Request) { w.Write(viewerPage) })
+		mux.HandleFunc("POST /result", func(w http.ResponseWriter, r *http.Request) {
+			var res pageResult
+			if err := json.NewDecoder(r.Body).Decode(&res); err != nil {
+				res.Error = "bad result: " + err.Error()
+			}
+			results <- res
+		})
+		return mux
 	})
-	srv := httptest.NewServer(mux)
-	ctx, cancel := context.WithCancel(context.Background())
-	var feeding sync.WaitGroup
-	feeding.Add(1)
-	go func() { defer feeding.Done(); feedLoop(ctx, sink, frames, &want) }()
-	defer func() {
-		cancel()
-		feeding.Wait()
-		srv.Close()
-		sink.Close()
-	}()
 
 	for _, mode := range []string{"whep", "legacy"} {
 		t.Run(mode, func(t *testing.T) {
-			res := runChromium(t, browser, srv.URL+"/viewer.html?mode="+mode, results)
+			res := runChromium(t, browser, url+"/viewer.html?mode="+mode, results)
 			t.Logf("%s: %+v", mode, res)
 			if res.Error != "" {
 				t.Fatalf("page: %s", res.Error)
@@ -130,6 +115,31 @@ func runChromium(t *testing.T, browser, url string, results <-chan pageResult) p
 		t.Fatalf("no result from Chromium; its output:\n%s", out.String())
 	}
 	return pageResult{}
+}
+
+// playing starts a Sink on loopback that plays the clip in a loop at 30 fps,
+// honouring key frame requests, behind an HTTP server for serve(sink). The
+// test's cleanup stops them.
+func playing(t *testing.T, serve func(*webrtcsink.Sink) http.Handler) (*webrtcsink.Sink, string) {
+	t.Helper()
+	frames := clip(t)
+	var want atomic.Bool // a key frame was requested
+	sink, err := webrtcsink.New(webrtcsink.Options{Interfaces: []string{"lo"}, IncludeLoopback: true, QueueLen: 90,
+		Keyframes: shmcast.KeyframeRequesterFunc(func() { want.Store(true) })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(serve(sink))
+	ctx, cancel := context.WithCancel(context.Background())
+	var feeding sync.WaitGroup
+	feeding.Go(func() { feedLoop(ctx, sink, frames, &want) })
+	t.Cleanup(func() {
+		cancel()
+		feeding.Wait()
+		srv.Close()
+		sink.Close()
+	})
+	return sink, srv.URL
 }
 
 // feedLoop writes the clip at its own pace (30 fps), looping with

@@ -2,16 +2,13 @@ package webrtcsink_test
 
 import (
 	"context"
-	"net/http/httptest"
+	"net/http"
 	"os/exec"
 	"regexp"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/shmcast/shmcast"
 	"github.com/shmcast/shmcast/webrtcsink"
 )
 
@@ -24,28 +21,11 @@ func TestGStreamer(t *testing.T) {
 	if out, err := check.CombinedOutput(); err != nil {
 		t.Skipf("SKIP: GStreamer webrtcbin/avdec_h264/libnice or python3-gi missing (apt install gstreamer1.0-plugins-bad gstreamer1.0-nice gstreamer1.0-libav python3-gi gir1.2-gst-plugins-bad-1.0): the GStreamer test did NOT run: %v %s", err, out)
 	}
-	frames := clip(t)
-	var want atomic.Bool
-	sink, err := webrtcsink.New(webrtcsink.Options{Interfaces: []string{"lo"}, IncludeLoopback: true, QueueLen: 90,
-		Keyframes: shmcast.KeyframeRequesterFunc(func() { want.Store(true) })})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sink)
-	ctx, cancel := context.WithCancel(context.Background())
-	var feeding sync.WaitGroup
-	feeding.Add(1)
-	go func() { defer feeding.Done(); feedLoop(ctx, sink, frames, &want) }()
-	defer func() {
-		cancel()
-		feeding.Wait()
-		srv.Close()
-		sink.Close()
-	}()
+	sink, url := playing(t, func(sink *webrtcsink.Sink) http.Handler { return sink })
 
 	run, stop := context.WithTimeout(context.Background(), 60*time.Second)
 	defer stop()
-	out, err := exec.CommandContext(run, python, "testdata/whep_gst.py", srv.URL+"/whep", "6").CombinedOutput()
+	out, err := exec.CommandContext(run, python, "testdata/whep_gst.py", url+"/whep", "6").CombinedOutput()
 	t.Logf("whep_gst.py:\n%s", out)
 	if err != nil {
 		t.Fatalf("whep_gst.py: %v", err)
