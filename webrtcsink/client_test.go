@@ -1,12 +1,12 @@
 package webrtcsink_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -101,20 +101,7 @@ func dialWHEP(t testing.TB, api *webrtc.API, url string, stall bool) *testViewer
 		defer tv.reading.Done()
 		tv.read(tr)
 	})
-	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo,
-		webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-		t.Fatal(err)
-	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	resp, err := http.Post(url, "application/sdp", bytes.NewReader([]byte(pc.LocalDescription().SDP)))
+	resp, err := http.Post(url, "application/sdp", strings.NewReader(recvonlyOffer(t, pc)))
 	if err != nil {
 		t.Fatal(err)
 	}

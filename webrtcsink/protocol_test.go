@@ -19,6 +19,13 @@ func makeOffer(t testing.TB, api *webrtc.API) string {
 		t.Fatal(err)
 	}
 	defer pc.Close()
+	return recvonlyOffer(t, pc)
+}
+
+// recvonlyOffer adds a receive-only video transceiver to pc and returns
+// its offer with every candidate gathered (non-trickle WHEP).
+func recvonlyOffer(t testing.TB, pc *webrtc.PeerConnection) string {
+	t.Helper()
 	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo,
 		webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 		t.Fatal(err)
